@@ -1,0 +1,80 @@
+"""cafe24_async: an asyncio client for the Cafe24 shopping-mall APIs.
+
+It reads the rate-limit headers and paces every mall at its bucket's rate,
+refreshes rotating OAuth tokens once under any concurrency, and pages past
+the offset caps, so a caller writes `await mall.admin.products.list()` and an
+export gets every record exactly once.
+"""
+
+from cafe24_async.auth import FileTokenStore, MemoryTokenStore, Token, TokenStore
+from cafe24_async.client import Cafe24
+from cafe24_async.clock import Clock, ManualClock, SystemClock
+from cafe24_async.decode import MultiStatus
+from cafe24_async.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    Cafe24ConnectionError,
+    Cafe24Error,
+    Cafe24TimeoutError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    DecodeError,
+    NotFoundError,
+    PaginationCapError,
+    PermissionDeniedError,
+    QuotaWaitError,
+    RateLimitError,
+    ReauthorizeError,
+    ServerError,
+    UnprocessableError,
+    ValidationError,
+)
+from cafe24_async.fanout import Outcome, fan_out
+from cafe24_async.mall import Mall
+from cafe24_async.ratelimit import RateLimitSettings
+from cafe24_async.retry import RetrySettings
+from cafe24_async.stats import MallStats
+from cafe24_async.transport import PoolSettings, TimeoutSettings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Cafe24",
+    "Cafe24ConnectionError",
+    "Cafe24Error",
+    "Cafe24TimeoutError",
+    "ClientClosedError",
+    "Clock",
+    "ConfigurationError",
+    "ConflictError",
+    "DecodeError",
+    "FileTokenStore",
+    "Mall",
+    "MallStats",
+    "ManualClock",
+    "MemoryTokenStore",
+    "MultiStatus",
+    "NotFoundError",
+    "Outcome",
+    "PaginationCapError",
+    "PermissionDeniedError",
+    "PoolSettings",
+    "QuotaWaitError",
+    "RateLimitError",
+    "RateLimitSettings",
+    "ReauthorizeError",
+    "RetrySettings",
+    "ServerError",
+    "SystemClock",
+    "TimeoutSettings",
+    "Token",
+    "TokenStore",
+    "UnprocessableError",
+    "ValidationError",
+    "fan_out",
+]

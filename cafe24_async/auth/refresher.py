@@ -1,0 +1,116 @@
+"""A valid access token for one mall, refreshed once for everyone who needs it.
+
+Any number of tasks may ask for a token at the same moment; when it is expired
+(or close to it) exactly one of them refreshes, under the mall's lock, and the
+others get the result. Before spending the refresh token the store is read
+again, so a refresh already done by another task or process is picked up instead
+of spending the (rotated, single-use) refresh token twice. The new pair is saved
+to the store before anyone uses it.
+
+Two windows, as in aiobotocore's refreshable credentials:
+- advisory (`refresh_margin`, default 5 min before expiry): refresh now; if the
+  refresh fails on the network the current token is still good, so use it;
+- mandatory (`required_margin`, default 30 s): a failed refresh is an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from cafe24_async.auth.stores import TokenStore
+from cafe24_async.auth.token import Token
+from cafe24_async.clock import Clock
+from cafe24_async.errors import Cafe24ConnectionError, ReauthorizeError, ServerError
+
+log = logging.getLogger("cafe24_async.auth")
+
+RefreshCall = Callable[[str], Awaitable[Token]]
+
+
+class TokenRefresher:
+    def __init__(
+        self,
+        mall_id: str,
+        store: TokenStore,
+        refresh_call: RefreshCall,
+        clock: Clock,
+        refresh_margin: float = 300.0,
+        required_margin: float = 30.0,
+    ) -> None:
+        self.mall_id = mall_id
+        self.store = store
+        self.refresh_margin = refresh_margin
+        self.required_margin = required_margin
+        self._refresh_call = refresh_call
+        self._clock = clock
+        self._token: Token | None = None
+        self._lock = asyncio.Lock()
+        #: Successful refreshes made by this refresher.
+        self.refreshes = 0
+
+    def __repr__(self) -> str:
+        return f"TokenRefresher(mall_id={self.mall_id!r}, refreshes={self.refreshes})"
+
+    def _left(self, token: Token) -> float:
+        return token.seconds_left(self._clock.now())
+
+    async def token(self) -> Token:
+        """A token valid for at least `refresh_margin` seconds (or the best still valid)."""
+        cached = self._token
+        if cached is not None and self._left(cached) > self.refresh_margin:
+            return cached
+        return await self._renew(rejected=None)
+
+    async def after_rejection(self, rejected: Token) -> Token:
+        """The server answered 401 to `rejected`: refresh once, unless someone already has."""
+        return await self._renew(rejected=rejected)
+
+    def _usable(self, token: Token, rejected: Token | None) -> bool:
+        if rejected is not None:
+            return token.access_token != rejected.access_token and self._left(token) > 0
+        return self._left(token) > self.refresh_margin
+
+    async def _load(self) -> Token:
+        token = await self.store.load(self.mall_id)
+        if token is None:
+            raise ReauthorizeError(self.mall_id, "no token stored for this mall")
+        return token
+
+    async def _renew(self, rejected: Token | None) -> Token:
+        async with self._lock:
+            token = await self._load()
+            if self._usable(token, rejected):
+                self._token = token
+                return token
+            async with self.store.refresh_lock(self.mall_id):
+                token = await self._load()
+                if self._usable(token, rejected):
+                    self._token = token
+                    return token
+                return await self._refresh(token, rejected)
+
+    async def _refresh(self, current: Token, rejected: Token | None) -> Token:
+        now = self._clock.now()
+        if not current.refresh_token:
+            raise ReauthorizeError(self.mall_id, "no refresh token stored")
+        if current.refresh_token_expired(now):
+            raise ReauthorizeError(self.mall_id, "the refresh token has expired")
+        try:
+            new = await self._refresh_call(current.refresh_token)
+        except (Cafe24ConnectionError, ServerError) as exc:
+            still_good = rejected is None and self._left(current) > self.required_margin
+            if still_good:
+                log.warning(
+                    "token refresh for mall %s failed (%s); using the current token, "
+                    "valid %.0fs more", self.mall_id, type(exc).__name__, self._left(current),
+                )
+                self._token = current
+                return current
+            raise
+        await self.store.save(self.mall_id, new)
+        self._token = new
+        self.refreshes += 1
+        log.info("refreshed the access token of mall %s", self.mall_id)
+        return new

@@ -1,0 +1,272 @@
+"""`Cafe24`: the one object an application holds.
+
+It owns the aiohttp session (one connection pool shared by every mall), the
+settings, and one `Mall` per mall id, created on first use and cached. Each mall
+gets its own limiter and token refresher, so one mall's trouble never slows
+another.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from cafe24_async.auth import oauth
+from cafe24_async.binder import Namespace, api_tree
+from cafe24_async.auth.stores import MemoryTokenStore, TokenStore
+from cafe24_async.auth.token import Token
+from cafe24_async.clock import Clock, SystemClock
+from cafe24_async.errors import ClientClosedError, ConfigurationError
+from cafe24_async.mall import Mall
+from cafe24_async.ratelimit.limiter import LeakyBucketLimiter, Limiter, RateLimitSettings
+from cafe24_async.retry import RetrySettings
+from cafe24_async.routes.apis import APIS, ApiDefinition
+from cafe24_async.stats import MallStats
+from cafe24_async.transport import PoolSettings, TimeoutSettings, new_session
+
+#: Name under which partner-wide (D.Collection) calls are counted.
+PARTNER = "partner"
+
+#: Cafe24 mall ids: lowercase letters and digits, with `-` and `_` inside.
+MALL_ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?$")
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(template: str, name: str, needs_mall: bool) -> str:
+    """Refuse a base URL that is not https (loopback excepted) or lacks `{mall_id}`."""
+    template = template.rstrip("/")
+    if needs_mall and "{mall_id}" not in template:
+        raise ConfigurationError(f"{name} must hold the placeholder {{mall_id}}: {template!r}")
+    parts = urlsplit(template.replace("{mall_id}", "mall"))
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"{name} must be an http(s) URL: {template!r}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigurationError(f"{name} must use https (plain http only for loopback hosts)")
+    return template
+
+
+class Cafe24:
+    """Client for the Cafe24 Admin, Front, Analytics and D.Collection APIs.
+
+    Use it as an async context manager (or call `close()`); every mall shares
+    its connection pool::
+
+        async with Cafe24(client_id=..., client_secret=..., token_store=store) as api:
+            mall = api.mall("acme")
+            n = await mall.admin.products.count()
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str | None = None,
+        token_store: TokenStore | None = None,
+        *,
+        base_url: str = APIS["admin"].base_url,
+        analytics_base_url: str = APIS["analytics"].base_url,
+        dcollection_base_url: str = APIS["dcollection"].base_url,
+        dcollection_credentials: tuple[str, str] | None = None,
+        leak_rate: float | None = None,
+        bucket_capacity: int | None = None,
+        max_per_second: int | object | None = ...,
+        rate_limit: RateLimitSettings | None = None,
+        retry: RetrySettings | None = None,
+        timeout: TimeoutSettings | None = None,
+        pool: PoolSettings | None = None,
+        api_version: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+        typed: bool = False,
+        refresh_margin: float = 300.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if not client_id:
+            raise ConfigurationError("client_id is required")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
+        self.base_url = check_base_url(base_url, "base_url", needs_mall=True)
+        self.analytics_base_url = check_base_url(analytics_base_url, "analytics_base_url", False)
+        self.dcollection_base_url = check_base_url(dcollection_base_url, "dcollection_base_url", False)
+        self.dcollection_credentials = dcollection_credentials
+        settings = rate_limit or RateLimitSettings()
+        overrides: dict[str, Any] = {}
+        if leak_rate is not None:
+            overrides["leak_rate"] = leak_rate
+        if bucket_capacity is not None:
+            overrides["bucket_capacity"] = bucket_capacity
+        if max_per_second is not ...:
+            overrides["max_per_second"] = max_per_second
+        self.rate_limit = RateLimitSettings(**{**_fields(settings), **overrides})
+        if self.rate_limit.leak_rate <= 0 or self.rate_limit.bucket_capacity < 1:
+            raise ConfigurationError("leak_rate must be > 0 and bucket_capacity >= 1")
+        self.retry = retry or RetrySettings()
+        self.timeout = timeout or TimeoutSettings()
+        self.pool = pool or PoolSettings()
+        self.typed = typed
+        self.refresh_margin = refresh_margin
+        self.clock: Clock = clock or SystemClock()
+        self.extra_headers: dict[str, str] = {}
+        if api_version:
+            self.extra_headers["X-Cafe24-Api-Version"] = api_version
+        self._session = session
+        self._owns_session = session is None
+        self._trace_configs = trace_configs
+        self._malls: dict[str, Mall] = {}
+        self._partner: Mall | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<Cafe24 client_id={self.client_id!r} malls={len(self._malls)} {state} "
+            f"base_url={self.base_url!r}>"
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def __aenter__(self) -> Cafe24:
+        self.check_open()
+        _ = self.session
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool (if this client made it). Calls after this fail."""
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError("this Cafe24 client is closed; create a new one")
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The shared aiohttp session, created on first use inside the event loop."""
+        self.check_open()
+        if self._session is None:
+            self._session = new_session(self.pool, self.timeout, self._trace_configs)
+        return self._session
+
+    # -- malls -------------------------------------------------------------------------
+
+    def mall(self, mall_id: str) -> Mall:
+        """The `Mall` for `mall_id` (one per id, cached)."""
+        self.check_open()
+        mall = self._malls.get(mall_id)
+        if mall is None:
+            if not isinstance(mall_id, str) or not MALL_ID.match(mall_id):
+                raise ConfigurationError(
+                    f"invalid mall id {mall_id!r}: lowercase letters, digits, '-' and '_' only"
+                )
+            mall = self._malls[mall_id] = Mall(self, mall_id)
+        return mall
+
+    @property
+    def dcollection(self) -> Namespace:
+        """The D.Collection API: partner-wide (Basic auth), not per mall."""
+        if self._partner is None:
+            self._partner = Mall(self, PARTNER)
+        return Namespace(self._partner, api_tree("dcollection"))
+
+    def stats(self) -> dict[str, MallStats]:
+        """Per-mall counters: requests, retries, 429s, refreshes, bucket waits."""
+        return {mall_id: mall.stats for mall_id, mall in self._malls.items()}
+
+    def mall_base_url(self, mall_id: str) -> str:
+        return self.base_url.replace("{mall_id}", mall_id)
+
+    def api_base_url(self, api: ApiDefinition, mall_id: str) -> str:
+        if api.name == "analytics":
+            return self.analytics_base_url
+        if api.name == "dcollection":
+            return self.dcollection_base_url
+        return self.mall_base_url(mall_id)
+
+    def call_timeout(self, seconds: float | None) -> aiohttp.ClientTimeout | None:
+        if seconds is None:
+            return None
+        connect = min(seconds, self.timeout.connect or seconds)
+        return aiohttp.ClientTimeout(total=seconds, sock_connect=connect)
+
+    # -- pacing ------------------------------------------------------------------------
+
+    def new_limiter(self, kind: str, mall_id: str, stats: MallStats) -> Limiter:
+        """A pacing object of `kind` for one mall."""
+        if kind == "leaky_bucket":
+            return LeakyBucketLimiter(self.rate_limit, self.clock, stats)
+        raise ConfigurationError(f"no limiter of kind {kind!r}")
+
+    async def quota_wait(self, mall: Mall) -> None:
+        """Hold a request while the mall's usage quota is exhausted."""
+
+    def quota_observe(self, mall: Mall, status: int, headers: Mapping[str, str]) -> None:
+        """Take in the mall-wide usage headers of a response."""
+
+    # -- OAuth -------------------------------------------------------------------------
+
+    def _secret(self) -> str:
+        if not self._client_secret:
+            raise ConfigurationError("client_secret is required for OAuth token calls")
+        return self._client_secret
+
+    def authorize_url(
+        self, mall_id: str, redirect_uri: str, scopes: Sequence[str], state: str | None = None
+    ) -> tuple[str, str]:
+        """The URL to send a mall operator to, and the `state` to check on return."""
+        self.mall(mall_id)
+        state = state or secrets.token_urlsafe(16)
+        url = oauth.authorize_url(
+            self.mall_base_url(mall_id), self.client_id, redirect_uri, scopes, state
+        )
+        return url, state
+
+    async def exchange_code(self, mall_id: str, code: str, redirect_uri: str) -> Token:
+        """Trade an authorization code for tokens, and save them to the store."""
+        self.mall(mall_id)
+        token = await oauth.exchange_code(
+            self.session, self.mall_base_url(mall_id), mall_id, self.client_id, self._secret(),
+            code, redirect_uri,
+        )
+        await self.token_store.save(mall_id, token)
+        return token
+
+    async def oauth_refresh(self, mall_id: str, refresh_token: str) -> Token:
+        """Spend a refresh token (the refresher saves the result before using it)."""
+        return await oauth.refresh_token(
+            self.session, self.mall_base_url(mall_id), mall_id, self.client_id, self._secret(),
+            refresh_token,
+        )
+
+
+def _fields(settings: RateLimitSettings) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(settings)

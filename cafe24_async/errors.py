@@ -1,0 +1,180 @@
+"""One exception hierarchy for everything the client raises.
+
+Errors are grouped by meaning, not by where they happened: a caller catches
+`NotFoundError` or `RateLimitError`, never an aiohttp type. API errors carry the
+HTTP status, the documented `error.code`, `message` and `more_info`, and the
+method and documented path of the call. No error ever holds a token or secret:
+messages are built only from the server's error body and the route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Cafe24Error(Exception):
+    """Base class of every error raised by cafe24_async."""
+
+
+class ValidationError(Cafe24Error, ValueError):
+    """A parameter broke a documented rule; nothing was sent."""
+
+    def __init__(self, param: str, rule: str, route: str | None = None) -> None:
+        self.param = param
+        self.rule = rule
+        self.route = route
+        where = f" ({route})" if route else ""
+        super().__init__(f"{param}: {rule}{where}")
+
+
+class ConfigurationError(Cafe24Error, ValueError):
+    """The client was set up with values it cannot work with."""
+
+
+class ClientClosedError(Cafe24Error, RuntimeError):
+    """A call was made after the client was closed."""
+
+
+class PaginationCapError(Cafe24Error):
+    """A list reached its documented offset cap and the route has no way past it."""
+
+    def __init__(self, route: str, offset_max: int, hint: str) -> None:
+        self.route = route
+        self.offset_max = offset_max
+        super().__init__(
+            f"{route}: more records than offset paging reaches (offset is capped at "
+            f"{offset_max}); {hint}"
+        )
+
+
+class ReauthorizeError(Cafe24Error):
+    """The refresh token is missing, expired or rejected: the mall must authorise the app again."""
+
+    def __init__(self, mall_id: str, reason: str) -> None:
+        self.mall_id = mall_id
+        self.reason = reason
+        super().__init__(f"re-authorize mall {mall_id!r}: {reason}")
+
+
+class QuotaWaitError(Cafe24Error):
+    """The mall is blocked for longer than the caller agreed to wait."""
+
+    def __init__(self, mall_id: str, wait: float, max_wait: float) -> None:
+        self.mall_id = mall_id
+        self.wait = wait
+        self.max_wait = max_wait
+        super().__init__(
+            f"mall {mall_id!r} is paused for {wait:.1f}s more, over the {max_wait:.1f}s maximum wait"
+        )
+
+
+class Cafe24ConnectionError(Cafe24Error, ConnectionError):
+    """The request did not get an HTTP answer: refused, reset, or DNS failure."""
+
+    def __init__(self, message: str, method: str = "", path: str = "") -> None:
+        self.method = method
+        self.path = path
+        prefix = f"{method} {path}: " if method else ""
+        super().__init__(f"{prefix}{message}")
+
+
+class Cafe24TimeoutError(Cafe24ConnectionError, TimeoutError):
+    """The request timed out (connect, read or total)."""
+
+
+class APIError(Cafe24Error):
+    """The server answered with an error status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: Any = None,
+        more_info: Any = None,
+        method: str = "",
+        path: str = "",
+        body: Any = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.more_info = more_info
+        self.method = method
+        self.path = path
+        self.body = body
+        super().__init__(f"{status} {method} {path}: {message}".replace("  ", " "))
+
+
+class BadRequestError(APIError):
+    """400: the server could not understand the request."""
+
+
+class AuthenticationError(APIError):
+    """401: missing, wrong or expired credentials."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the token lacks the scope, or the app is not installed."""
+
+
+class NotFoundError(APIError):
+    """404: no such path or resource."""
+
+
+class ConflictError(APIError):
+    """409: the resource already exists."""
+
+
+class UnprocessableError(APIError):
+    """422: the server rejected a parameter."""
+
+
+class RateLimitError(APIError):
+    """429: the mall's bucket or quota is full and retries ran out."""
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class DecodeError(APIError):
+    """The server answered 2xx with a body that is not the JSON the route documents."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableError,
+    429: RateLimitError,
+}
+
+
+def error_class(status: int) -> type[APIError]:
+    """The exception class for an HTTP error status."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)
+
+
+def api_error(status: int, body: Any, method: str, path: str) -> APIError:
+    """Build the right error from a documented error body `{"error": {code, message, more_info}}`."""
+    code: Any = None
+    more_info: Any = None
+    message = ""
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        code = err.get("code")
+        message = str(err.get("message") or "")
+        more_info = err.get("more_info")
+    elif isinstance(err, str):  # OAuth style: {"error": "invalid_grant", "error_description": ...}
+        code = err
+        message = str(body.get("error_description") or err)
+    if not message:
+        message = f"HTTP {status}"
+    return error_class(status)(
+        status, message, code=code, more_info=more_info, method=method, path=path, body=body
+    )

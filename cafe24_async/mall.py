@@ -1,0 +1,229 @@
+"""One mall: its namespaces, its pacing, its token, and the path every request takes.
+
+`Mall.execute` is the request path, in order:
+
+    pace       wait for the mall's limiter (bucket, per-second cap, quota pause)
+    authorise  a valid token from the refresher (or the Front client id header)
+    send       the shared aiohttp pool (transport)
+    re-sync    the limiter takes in the rate-limit headers of every response
+    retry      401 -> refresh once; 429/5xx/timeouts -> back off and go again
+    decode     unwrap the root key; models when typed
+
+Pagination and fan-out call `execute`; nothing bypasses it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import TYPE_CHECKING, Any
+
+from cafe24_async import transport
+from cafe24_async.auth.oauth import basic_auth
+from cafe24_async.auth.refresher import TokenRefresher
+from cafe24_async.auth.token import Token
+from cafe24_async.binder import Namespace, api_tree
+from cafe24_async.decode import parse_json, unwrap
+from cafe24_async.errors import (
+    APIError,
+    Cafe24ConnectionError,
+    Cafe24Error,
+    ConfigurationError,
+    DecodeError,
+    RateLimitError,
+    api_error,
+)
+from cafe24_async.params import PreparedRequest, prepare
+from cafe24_async.ratelimit.limiter import Limiter
+from cafe24_async.retry import RetryBudget, backoff_delay, is_retryable, parse_retry_after
+from cafe24_async.routes import APIS, find_route
+from cafe24_async.routes.apis import ApiDefinition
+from cafe24_async.routes.route import Route
+from cafe24_async.stats import MallStats
+
+if TYPE_CHECKING:
+    from cafe24_async.client import Cafe24
+
+log = logging.getLogger("cafe24_async.request")
+
+
+class Mall:
+    """Everything the client knows about one mall. Get it from `Cafe24.mall(mall_id)`."""
+
+    def __init__(self, client: Cafe24, mall_id: str) -> None:
+        self.client = client
+        self.mall_id = mall_id
+        self.stats = MallStats(mall_id)
+        self.base_url = client.mall_base_url(mall_id)
+        self.refresher = TokenRefresher(
+            mall_id,
+            client.token_store,
+            self._refresh_call,
+            client.clock,
+            refresh_margin=client.refresh_margin,
+        )
+        self.retry_budget = RetryBudget(client.retry)
+        self._limiters: dict[str, Limiter] = {}
+        self._rng = random.Random()
+        self.admin = Namespace(self, api_tree("admin"))
+        self.front = Namespace(self, api_tree("front"))
+        self.analytics = Namespace(self, api_tree("analytics"))
+
+    def __repr__(self) -> str:
+        return f"<Mall {self.mall_id!r} requests={self.stats.requests}>"
+
+    # -- pieces of the request path -------------------------------------------------
+
+    def limiter(self, kind: str) -> Limiter:
+        """This mall's pacing object of `kind` (Admin and Front share the leaky bucket)."""
+        limiter = self._limiters.get(kind)
+        if limiter is None:
+            limiter = self._limiters[kind] = self.client.new_limiter(kind, self.mall_id, self.stats)
+        return limiter
+
+    async def _refresh_call(self, refresh_token: str) -> Token:
+        token = await self.client.oauth_refresh(self.mall_id, refresh_token)
+        self.stats.refreshes += 1
+        return token
+
+    async def _auth_headers(self, api: ApiDefinition) -> tuple[dict[str, str], Token | None]:
+        if api.auth == "bearer":
+            token = await self.refresher.token()
+            return {"Authorization": f"Bearer {token.access_token}"}, token
+        if api.auth == "client_id":
+            return {"X-Cafe24-Client-Id": self.client.client_id}, None
+        credentials = self.client.dcollection_credentials
+        if credentials is None:
+            raise ConfigurationError("the D.Collection API needs dcollection_credentials=(id, secret)")
+        return {"Authorization": basic_auth(*credentials)}, None
+
+    def url(self, route: Route, path: str) -> str:
+        api = APIS[route.api]
+        return self.client.api_base_url(api, self.mall_id) + path
+
+    def typed(self, typed: bool | None) -> bool:
+        return self.client.typed if typed is None else typed
+
+    def structure(self, route: Route, value: Any) -> Any:
+        from cafe24_async.models import model_for, structure, structure_many
+
+        model = model_for(route.api, route.response_root or "")
+        if model is None:
+            return value
+        if isinstance(value, list):
+            return structure_many(value, model)
+        if isinstance(value, dict):
+            return structure(value, model)
+        return value
+
+    # -- the request path ------------------------------------------------------------
+
+    async def execute(
+        self,
+        prepared: PreparedRequest,
+        *,
+        typed: bool | None = None,
+        timeout: float | None = None,
+        retry_writes: bool = False,
+    ) -> Any:
+        """Send a prepared request through pacing, auth, retries and decoding."""
+        client = self.client
+        route = prepared.route
+        api = APIS[route.api]
+        limiter = self.limiter(api.limiter)
+        url = self.url(route, prepared.path)
+        query = prepared.query
+        if api.mall_query:
+            query = tuple((name, self.mall_id) for name in api.mall_query) + query
+        session = client.session
+        call_timeout = client.call_timeout(timeout)
+        label = f"{route.method} {route.path}"
+        settings = client.retry
+        started = client.clock.monotonic()
+        failures = throttled = 0
+        refreshed_after_401 = False
+        while True:
+            client.check_open()
+            await client.quota_wait(self)
+            await limiter.acquire(route)
+            headers, token = await self._auth_headers(api)
+            headers.update(client.extra_headers)
+            self.stats.requests += 1
+            retry_after: float | None = None
+            try:
+                raw = await transport.send(
+                    session, route.method, url, query=query, json_body=prepared.body,
+                    headers=headers, timeout=call_timeout, label=label,
+                )
+            except Cafe24ConnectionError as exc:
+                self.stats.connection_errors += 1
+                error: Cafe24Error = exc
+            else:
+                limiter.observe(raw.status, raw.headers)
+                client.quota_observe(self, raw.status, raw.headers)
+                self.stats.statuses[raw.status] += 1
+                if raw.status == 401 and token is not None and not refreshed_after_401:
+                    refreshed_after_401 = True
+                    await self.refresher.after_rejection(token)
+                    continue
+                if 200 <= raw.status < 300:
+                    try:
+                        value = unwrap(raw.status, parse_json(raw.status, raw.body, route), route)
+                    except DecodeError as exc:
+                        error = exc
+                    else:
+                        self.retry_budget.refund()
+                        return self.structure(route, value) if self.typed(typed) else value
+                else:
+                    try:
+                        document = parse_json(raw.status, raw.body, route)
+                    except DecodeError:
+                        document = None
+                    error = api_error(raw.status, document, route.method, route.path)
+                    retry_after = parse_retry_after(raw.headers.get("Retry-After"), client.clock.now())
+
+            if isinstance(error, RateLimitError):
+                throttled += 1
+                self.stats.throttled += 1
+                allowed = throttled <= settings.max_throttled
+            else:
+                failures += 1
+                allowed = (
+                    failures < settings.max_attempts
+                    and is_retryable(error, route.method, retry_writes)
+                    and self.retry_budget.spend()
+                )
+            elapsed = client.clock.monotonic() - started
+            if not allowed or elapsed > settings.max_elapsed:
+                raise error
+            if retry_after is not None:
+                delay = retry_after
+            elif isinstance(error, RateLimitError):
+                delay = 0.0  # the limiter now holds the server's full bucket and waits for room
+            else:
+                delay = backoff_delay(failures, settings, self._rng)
+            self.stats.retries += 1
+            log.debug(
+                "retrying %s on mall %s after %s (attempt %d, wait %.2fs)",
+                route.qualified_name, self.mall_id, _describe(error), failures + throttled, delay,
+            )
+            if delay > 0:
+                await client.clock.sleep(delay)
+
+    async def call(self, method: str, path: str, *args: Any, **params: Any) -> Any:
+        """Call any route by its documented method and path, e.g.
+        `await mall.call("GET", "/api/v2/admin/products/{product_no}", product_no=1)`.
+        Same validation, pacing and retries as the generated coroutines."""
+        typed = params.pop("typed", None)
+        timeout = params.pop("timeout", None)
+        retry_writes = bool(params.pop("retry_writes", False))
+        route = find_route(method, path)
+        return await self.execute(
+            prepare(route, args, params), typed=typed, timeout=timeout, retry_writes=retry_writes
+        )
+
+
+def _describe(error: Cafe24Error) -> str:
+    if isinstance(error, APIError):
+        return f"HTTP {error.status}"
+    return type(error).__name__

@@ -1,0 +1,314 @@
+"""Checking and rendering a call's arguments before anything is sent.
+
+`prepare(route, args, kwargs)` turns Python values into the path, query and body
+the route documents, and raises `ValidationError` (naming the parameter and the
+rule) for a missing required value, an unknown name, or a value over a
+documented limit. Rendering rules:
+
+- path values are percent-encoded whole, so `/`, `?`, `#`, `@` or `..` cannot
+  change the path or the host;
+- lists are joined with commas (at most 100 items, or the documented maximum);
+- `date` is `YYYY-MM-DD`; `datetime` is ISO-8601 in Korea time (`+09:00`),
+  a naive datetime being taken as Korea time already;
+- `True`/`False` become the API's `T`/`F`;
+- write bodies are `{"shop_no": ..., "request": {...}}` (or `"requests": [...]`
+  for the routes that take several objects).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from cafe24_async.clock import KST
+from cafe24_async.dates import add_months
+from cafe24_async.errors import ValidationError
+from cafe24_async.routes.route import Param, Route
+
+#: The docs' general cap on comma-separated values.
+MAX_LIST_ITEMS = 100
+#: Parameters every GET route accepts (docs: "Retrieve specific items").
+UNIVERSAL_GET = ("fields",)
+
+_DATE_FORMATS = ("date", "datetime")
+
+
+@attrs.frozen(slots=True)
+class PreparedRequest:
+    route: Route
+    #: Path with every placeholder filled and encoded.
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: dict[str, Any] | None
+
+
+def _fail(param: str, rule: str, route: Route) -> ValidationError:
+    return ValidationError(param, rule, f"{route.method} {route.path}")
+
+
+def render_datetime(value: datetime) -> str:
+    aware = value if value.tzinfo else value.replace(tzinfo=KST)
+    return aware.astimezone(KST).isoformat(timespec="seconds")
+
+
+def _check_date_text(param: Param, text: str, route: Route) -> None:
+    try:
+        if len(text) == 10:
+            date.fromisoformat(text)
+        else:
+            datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(
+            param.name, "must be a date (YYYY-MM-DD) or an ISO-8601 datetime", route
+        ) from None
+
+
+def _render_scalar(param: Param, value: Any, route: Route) -> str:
+    """One value as the API writes it."""
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, datetime):
+        return render_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _fail(param.name, "must be a finite number", route)
+        return repr(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _fail(param.name, "must not contain NUL characters", route)
+        return value
+    raise _fail(param.name, f"cannot send a value of type {type(value).__name__}", route)
+
+
+def _check_number(param: Param, value: Any, route: Route) -> None:
+    if param.type != "number" and param.minimum is None and param.maximum is None:
+        return
+    if isinstance(value, bool):
+        raise _fail(param.name, "must be a number, not a bool", route)
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise _fail(param.name, "must be a number", route) from None
+    if not number.is_finite():
+        raise _fail(param.name, "must be a finite number", route)
+    if param.minimum is not None and number < Decimal(str(param.minimum)):
+        raise _fail(param.name, f"must be at least {param.minimum:g}", route)
+    if param.maximum is not None and number > Decimal(str(param.maximum)):
+        raise _fail(param.name, f"must be at most {param.maximum:g}", route)
+
+
+_SIMPLE_CHARSET = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _check_text(param: Param, text: str, route: Route) -> None:
+    if param.max_length is not None and len(text) > param.max_length:
+        raise _fail(param.name, f"must be at most {param.max_length} characters", route)
+    if param.min_length is not None and len(text) < param.min_length:
+        raise _fail(param.name, f"must be at least {param.min_length} characters", route)
+    charset = param.charset
+    if charset and _SIMPLE_CHARSET.match(charset) and not re.fullmatch(f"[{charset}]*", text):
+        raise _fail(param.name, f"may only use the characters {param.charset}", route)
+
+
+def _check_one(param: Param, value: Any, route: Route) -> str:
+    text = _render_scalar(param, value, route)
+    numeric = param.type == "number" or param.minimum is not None or param.maximum is not None
+    if numeric and isinstance(value, (int, float, Decimal, str)):
+        _check_number(param, value, route)
+    if isinstance(value, str):
+        if param.format in _DATE_FORMATS or param.type == "date":
+            _check_date_text(param, value, route)
+        _check_text(param, value, route)
+    return text
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple, set, frozenset))
+
+
+def render_query_value(param: Param, value: Any, route: Route) -> str:
+    """A query value: one scalar, or a comma-joined list for multi-value params."""
+    if _is_list(value):
+        items = list(value)
+        if not param.multiple and param.name not in ("fields", "embed"):
+            raise _fail(param.name, "takes a single value, not a list", route)
+        limit = param.max_items or MAX_LIST_ITEMS
+        if len(items) > limit:
+            raise _fail(param.name, f"takes at most {limit} values", route)
+        if not items:
+            raise _fail(param.name, "must not be an empty list", route)
+        return ",".join(_check_one(param, item, route) for item in items)
+    text = _check_one(param, value, route)
+    if param.multiple and "," in text:
+        limit = param.max_items or MAX_LIST_ITEMS
+        if text.count(",") + 1 > limit:
+            raise _fail(param.name, f"takes at most {limit} values", route)
+    return text
+
+
+def _body_value(param: Param, value: Any, route: Route) -> Any:
+    """A body value: JSON types stay, dates and bools are rendered, limits checked."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if _is_list(value):
+        items = list(value)
+        if param.max_items is not None and len(items) > param.max_items:
+            raise _fail(param.name, f"takes at most {param.max_items} items", route)
+        return [
+            item if isinstance(item, (Mapping, list)) else _body_scalar(param, item, route)
+            for item in items
+        ]
+    return _body_scalar(param, value, route)
+
+
+def _body_scalar(param: Param, value: Any, route: Route) -> Any:
+    text = _check_one(param, value, route)
+    if isinstance(value, (bool, date, datetime, Decimal)):
+        return text
+    return value
+
+
+def _path_value(name: str, value: Any, route: Route) -> str:
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _fail(name, "must be a string or an integer", route)
+    text = str(value)
+    if text in ("", ".", "..") or "\x00" in text:
+        raise _fail(name, "must be a non-empty value other than '.' or '..'", route)
+    if len(text) > 200:
+        raise _fail(name, "must be at most 200 characters", route)
+    return quote(text, safe="")
+
+
+def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """Fill the path placeholders from positional args, then by name (removed from kwargs)."""
+    names = route.path_params
+    if len(args) > len(names):
+        raise _fail(
+            f"argument {len(names) + 1}",
+            f"takes {len(names)} positional path value(s): {', '.join(names) or 'none'}",
+            route,
+        )
+    values = dict(zip(names, args, strict=False))
+    for name in names[len(args) :]:
+        if name not in kwargs:
+            raise _fail(name, "is required (path parameter)", route)
+        values[name] = kwargs.pop(name)
+    for name in names[: len(args)]:
+        if name in kwargs:
+            raise _fail(name, "given both by position and by name", route)
+    path = route.path
+    for name in names:
+        path = path.replace("{" + name + "}", _path_value(name, values[name], route))
+    return path
+
+
+def _check_date_span(route: Route, given: dict[str, Any]) -> None:
+    span = route.date_range
+    if span is None:
+        return
+    start, end = given.get(span.start), given.get(span.end)
+    if start is None or end is None:
+        return
+    try:
+        a, b = _as_datetime(start), _as_datetime(end)
+    except ValueError:
+        return  # already reported as a bad date by the per-value check
+    if b < a:
+        raise _fail(span.end, f"must not be before {span.start}", route)
+    if span.max_span_months:
+        limit = add_months(a, span.max_span_months)
+        if b > limit:
+            raise _fail(
+                span.end,
+                f"must be within {span.max_span_months} months of {span.start} "
+                "(iterate() splits longer ranges into windows)",
+                route,
+            )
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=KST)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=KST)
+    text = str(value)
+    parsed = (
+        datetime.fromisoformat(text + "T00:00:00") if len(text) == 10 else datetime.fromisoformat(text)
+    )
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
+
+
+def prepare(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> PreparedRequest:
+    """Validate and render one call of `route`. Raises `ValidationError`; sends nothing."""
+    kwargs = dict(kwargs)
+    path = bind_path(route, args, kwargs)
+    many = kwargs.pop("requests", None)
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    documented = {p.name: p for p in route.params if p.location != "path"}
+    extras: dict[str, Param] = {}
+    if route.api == "admin" and route.method in ("POST", "PUT"):
+        extras["shop_no"] = Param("shop_no", "body", type="number", minimum=1)
+    if route.method == "GET":
+        extras["fields"] = Param("fields", "query", multiple=True)
+        if route.embed:
+            extras["embed"] = Param("embed", "query", multiple=True, enum=route.embed)
+    for name in given:
+        if name not in documented and name not in extras:
+            known = ", ".join(sorted(documented) + sorted(extras)) or "none"
+            raise _fail(name, f"is not a documented parameter; known: {known}", route)
+    for param in documented.values():
+        if param.required and param.name not in given and many is None:
+            raise _fail(param.name, "is required", route)
+    _check_date_span(route, given)
+    if route.method in ("POST", "PUT"):
+        return PreparedRequest(route, path, (), _build_body(route, documented, given, many))
+    if many is not None:
+        raise _fail("requests", f"is only for POST and PUT routes, not {route.method}", route)
+    query = tuple(
+        (name, render_query_value(documented.get(name) or extras[name], value, route))
+        for name, value in given.items()
+    )
+    return PreparedRequest(route, path, query, None)
+
+
+def _build_body(
+    route: Route, documented: dict[str, Param], given: dict[str, Any], many: Any
+) -> dict[str, Any]:
+    shop_no = given.pop("shop_no", None)
+    body: dict[str, Any] = {}
+    if shop_no is not None or "shop_no" in documented or route.api == "admin":
+        if shop_no is not None:
+            _check_one(documented.get("shop_no") or Param("shop_no", "body", type="number"), shop_no, route)
+        body["shop_no"] = shop_no if shop_no is not None else 1
+    if many is None:
+        body["request"] = {name: _body_value(documented[name], v, route) for name, v in given.items()}
+        return body
+    if not _is_list(many) or not many:
+        raise _fail("requests", "must be a non-empty list of objects", route)
+    if given:
+        raise _fail(next(iter(given)), "cannot be combined with requests=[...]", route)
+    items = []
+    for index, item in enumerate(many):
+        if not isinstance(item, Mapping):
+            raise _fail(f"requests[{index}]", "must be an object", route)
+        fields = {k: v for k, v in item.items() if v is not None}
+        for name in fields:
+            if name not in documented:
+                raise _fail(f"requests[{index}].{name}", "is not a documented parameter", route)
+        for param in documented.values():
+            if param.required and param.name not in fields and param.name != "shop_no":
+                raise _fail(f"requests[{index}].{param.name}", "is required", route)
+        items.append({n: _body_value(documented[n], v, route) for n, v in fields.items()})
+    body["requests"] = items
+    return body

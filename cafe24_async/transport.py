@@ -1,0 +1,115 @@
+"""Putting one request on the wire, on the shared connection pool.
+
+This is the only module that talks to aiohttp. It reads the whole body before
+returning, so the connection goes back to the pool at once, and it turns every
+aiohttp failure into the library's connection errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+from multidict import CIMultiDictProxy
+
+from cafe24_async.errors import Cafe24ConnectionError, Cafe24TimeoutError
+
+
+@attrs.frozen(slots=True)
+class TimeoutSettings:
+    """Seconds allowed for each phase of a request (None: no limit).
+
+    The defaults suit both one-off calls and long exports: connecting is quick
+    or broken, a page of 1,000 orders can take a while to produce, and no single
+    request should hang for ever.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 60.0
+    total: float | None = 120.0
+
+    def to_aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=self.total, sock_connect=self.connect, connect=self.connect, sock_read=self.read
+        )
+
+
+@attrs.frozen(slots=True)
+class PoolSettings:
+    """The shared connector: one pool for every mall."""
+
+    #: Open connections in all.
+    limit: int = 100
+    #: Open connections to one host (each mall has its own host).
+    limit_per_host: int = 20
+    dns_cache_seconds: int = 300
+    keepalive_seconds: float = 30.0
+
+
+@attrs.frozen(slots=True)
+class RawResponse:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+
+def new_session(
+    pool: PoolSettings,
+    timeout: TimeoutSettings,
+    trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
+) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(
+        limit=pool.limit,
+        limit_per_host=pool.limit_per_host,
+        ttl_dns_cache=pool.dns_cache_seconds,
+        keepalive_timeout=pool.keepalive_seconds,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout.to_aiohttp(),
+        trace_configs=list(trace_configs) if trace_configs else None,
+        raise_for_status=False,
+        auto_decompress=True,
+    )
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    query: Sequence[tuple[str, str]] | None,
+    json_body: Any,
+    headers: Mapping[str, str],
+    timeout: aiohttp.ClientTimeout | None,
+    label: str,
+) -> RawResponse:
+    """Send one request and read its whole answer.
+
+    `label` names the call in errors (method and documented path), so that a
+    URL holding the mall's query values never ends up in a message.
+    """
+    try:
+        async with session.request(
+            method,
+            url,
+            params=query or None,
+            json=json_body,
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+        ) as resp:
+            body = await resp.read()
+            return RawResponse(resp.status, resp.headers, body)
+    except TimeoutError as exc:
+        raise Cafe24TimeoutError(f"{label}: timed out") from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise ConnectFailed(f"{label}: could not connect ({type(exc).__name__})") from exc
+    except (aiohttp.ClientError, ConnectionError) as exc:
+        raise Cafe24ConnectionError(f"{label}: {type(exc).__name__}") from exc
+
+
+class ConnectFailed(Cafe24ConnectionError):
+    """No connection was made, so the request certainly did not reach the server."""

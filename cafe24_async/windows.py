@@ -1,0 +1,130 @@
+"""Date windows: any date range, split so that every window can be paged in full.
+
+A date-ranged list route (orders: at most 3 months per request, and at most
+`offset_max + limit_max` records reachable by offset paging) is asked for any
+range the caller likes. The range is cut into consecutive windows:
+
+1. whole days, each window at most the documented span;
+2. a window whose `count` exceeds what paging can reach is halved, by days,
+   and a single day by seconds (`YYYY-MM-DDTHH:MM:SS+09:00`), until it fits.
+
+Windows are inclusive at both ends and never overlap (the next starts one day,
+or one second, after the previous ends), so a record on a boundary is fetched
+exactly once. Each window is yielded with its count when one was taken, so the
+pager does not count it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from cafe24_async.clock import KST
+from cafe24_async.dates import add_months
+from cafe24_async.params import render_datetime
+from cafe24_async.routes.route import Route
+
+if TYPE_CHECKING:
+    from cafe24_async.mall import Mall
+
+ONE_DAY = timedelta(days=1)
+ONE_SECOND = timedelta(seconds=1)
+
+
+@attrs.frozen(slots=True)
+class Window:
+    """An inclusive range: whole days (`first`..`last` dates) or exact seconds."""
+
+    first: datetime
+    last: datetime
+    whole_days: bool
+
+    def render(self) -> tuple[str, str]:
+        if self.whole_days:
+            return self.first.date().isoformat(), self.last.date().isoformat()
+        return render_datetime(self.first), render_datetime(self.last)
+
+    def halves(self) -> tuple[Window, Window] | None:
+        """Two windows covering this one, or None when it cannot be cut."""
+        if self.whole_days:
+            days = (self.last.date() - self.first.date()).days
+            if days >= 1:
+                mid = self.first + timedelta(days=days // 2)
+                return (Window(self.first, mid, True), Window(mid + ONE_DAY, self.last, True))
+            day_end = datetime.combine(self.first.date(), time(23, 59, 59), KST)
+            return Window(self.first, day_end, False).halves()
+        seconds = int((self.last - self.first).total_seconds())
+        if seconds < 1:
+            return None
+        mid = self.first + timedelta(seconds=seconds // 2)
+        return Window(self.first, mid, False), Window(mid + ONE_SECOND, self.last, False)
+
+
+def _parse(value: Any, is_end: bool) -> tuple[datetime, bool]:
+    """A range bound as an aware datetime, and whether it was a whole day."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=KST)).astimezone(KST), False
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), KST), True
+    text = str(value)
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time(0, 0), KST), True
+    parsed = datetime.fromisoformat(text)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)).astimezone(KST), False
+
+
+def span_windows(first: datetime, last: datetime, months: int | None, whole_days: bool) -> list[Window]:
+    """Consecutive windows of at most `months` calendar months covering first..last."""
+    if months is None:
+        return [Window(first, last, whole_days)]
+    windows = []
+    start = first
+    step = ONE_DAY if whole_days else ONE_SECOND
+    while start <= last:
+        end = min(last, add_months(start, months) - step)
+        windows.append(Window(start, end, whole_days))
+        start = end + step
+    return windows
+
+
+async def date_windows(
+    mall: Mall,
+    route: Route,
+    args: Sequence[Any],
+    params: dict[str, Any],
+    *,
+    timeout: float | None,
+) -> AsyncIterator[tuple[dict[str, Any], int | None]]:
+    """Yield `(params, count or None)` for each window of the caller's range."""
+    from cafe24_async.fanout import count_of
+
+    dr, pg = route.date_range, route.pagination
+    if dr is None or pg is None or params.get(dr.start) is None or params.get(dr.end) is None:
+        yield params, None
+        return
+    first, first_whole = _parse(params[dr.start], is_end=False)
+    last, last_whole = _parse(params[dr.end], is_end=True)
+    whole_days = first_whole and last_whole
+    if not whole_days and last_whole:
+        last = last + ONE_DAY - ONE_SECOND
+    reachable = None if pg.offset_max is None else pg.offset_max + pg.limit_max
+
+    async def fit(window: Window) -> AsyncIterator[tuple[dict[str, Any], int | None]]:
+        start, end = window.render()
+        window_params = dict(params, **{dr.start: start, dr.end: end})
+        count = await count_of(mall, route, args, window_params, timeout)
+        if count is not None and reachable is not None and count > reachable:
+            halves = window.halves()
+            if halves is not None:
+                for half in halves:
+                    async for item in fit(half):
+                        yield item
+                return
+        yield window_params, count
+
+    for window in span_windows(first, last, dr.max_span_months, whole_days):
+        async for item in fit(window):
+            yield item

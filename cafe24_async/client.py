@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,13 +19,20 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from cafe24_async.auth import oauth
-from cafe24_async.binder import Namespace, api_tree
 from cafe24_async.auth.stores import MemoryTokenStore, TokenStore
 from cafe24_async.auth.token import Token
+from cafe24_async.binder import Namespace, api_tree
 from cafe24_async.clock import Clock, SystemClock
 from cafe24_async.errors import ClientClosedError, ConfigurationError
 from cafe24_async.mall import Mall
-from cafe24_async.ratelimit.limiter import LeakyBucketLimiter, Limiter, RateLimitSettings
+from cafe24_async.ratelimit.limiter import (
+    FixedWindowLimiter,
+    LeakyBucketLimiter,
+    Limiter,
+    RateLimitSettings,
+    TokenBucketLimiter,
+)
+from cafe24_async.ratelimit.quota import QuotaSettings
 from cafe24_async.retry import RetrySettings
 from cafe24_async.routes.apis import APIS, ApiDefinition
 from cafe24_async.stats import MallStats
@@ -88,6 +95,7 @@ class Cafe24:
         max_per_second: int | object | None = ...,
         rate_limit: RateLimitSettings | None = None,
         retry: RetrySettings | None = None,
+        quota: QuotaSettings | None = None,
         timeout: TimeoutSettings | None = None,
         pool: PoolSettings | None = None,
         api_version: str | None = None,
@@ -118,6 +126,7 @@ class Cafe24:
         if self.rate_limit.leak_rate <= 0 or self.rate_limit.bucket_capacity < 1:
             raise ConfigurationError("leak_rate must be > 0 and bucket_capacity >= 1")
         self.retry = retry or RetrySettings()
+        self.quota = quota or QuotaSettings()
         self.timeout = timeout or TimeoutSettings()
         self.pool = pool or PoolSettings()
         self.typed = typed
@@ -222,13 +231,11 @@ class Cafe24:
         """A pacing object of `kind` for one mall."""
         if kind == "leaky_bucket":
             return LeakyBucketLimiter(self.rate_limit, self.clock, stats)
+        if kind == "token_bucket":
+            return TokenBucketLimiter(self.rate_limit, self.clock, stats)
+        if kind == "fixed_window":
+            return FixedWindowLimiter(self.rate_limit, self.clock, stats)
         raise ConfigurationError(f"no limiter of kind {kind!r}")
-
-    async def quota_wait(self, mall: Mall) -> None:
-        """Hold a request while the mall's usage quota is exhausted."""
-
-    def quota_observe(self, mall: Mall, status: int, headers: Mapping[str, str]) -> None:
-        """Take in the mall-wide usage headers of a response."""
 
     # -- OAuth -------------------------------------------------------------------------
 

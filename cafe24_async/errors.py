@@ -68,6 +68,17 @@ class QuotaWaitError(Cafe24Error):
         )
 
 
+class QuotaHeadroomError(Cafe24Error):
+    """A write unit was not started: the mall's usage quota is above the caller's ceiling."""
+
+    def __init__(self, mall_id: str, usage: float | None, ceiling: float, paused: float) -> None:
+        self.mall_id = mall_id
+        self.usage = usage
+        self.ceiling = ceiling
+        state = f"paused for {paused:.1f}s more" if paused else f"usage {usage}%"
+        super().__init__(f"mall {mall_id!r} has no headroom for this unit: {state}, ceiling {ceiling}%")
+
+
 class Cafe24ConnectionError(Cafe24Error, ConnectionError):
     """The request did not get an HTTP answer: refused, reset, or DNS failure."""
 

@@ -14,8 +14,10 @@ Pagination and fan-out call `execute`; nothing bypasses it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from cafe24_async import transport
@@ -30,11 +32,13 @@ from cafe24_async.errors import (
     Cafe24Error,
     ConfigurationError,
     DecodeError,
+    QuotaHeadroomError,
     RateLimitError,
     api_error,
 )
 from cafe24_async.params import PreparedRequest, prepare
 from cafe24_async.ratelimit.limiter import Limiter
+from cafe24_async.ratelimit.quota import QuotaGovernor
 from cafe24_async.retry import RetryBudget, backoff_delay, is_retryable, parse_retry_after
 from cafe24_async.routes import APIS, find_route
 from cafe24_async.routes.apis import ApiDefinition
@@ -63,6 +67,7 @@ class Mall:
             refresh_margin=client.refresh_margin,
         )
         self.retry_budget = RetryBudget(client.retry)
+        self.quota = QuotaGovernor(mall_id, client.quota, client.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
         self.admin = Namespace(self, api_tree("admin"))
@@ -144,7 +149,7 @@ class Mall:
         refreshed_after_401 = False
         while True:
             client.check_open()
-            await client.quota_wait(self)
+            await self.quota.wait(deadline=timeout)
             await limiter.acquire(route)
             headers, token = await self._auth_headers(api)
             headers.update(client.extra_headers)
@@ -160,7 +165,7 @@ class Mall:
                 error: Cafe24Error = exc
             else:
                 limiter.observe(raw.status, raw.headers)
-                client.quota_observe(self, raw.status, raw.headers)
+                self.quota.observe(raw.status, raw.headers)
                 self.stats.statuses[raw.status] += 1
                 if raw.status == 401 and token is not None and not refreshed_after_401:
                     refreshed_after_401 = True
@@ -209,6 +214,24 @@ class Mall:
             )
             if delay > 0:
                 await client.clock.sleep(delay)
+
+    def has_headroom(self, ceiling: float) -> bool:
+        """True when the mall is not blocked and its last reported quota usage is below
+        `ceiling` percent: check it before a multi-call write unit."""
+        return self.quota.has_headroom(ceiling)
+
+    @contextlib.asynccontextmanager
+    async def write_unit(self, ceiling: float = 70.0) -> AsyncIterator[Mall]:
+        """Start a multi-call write (create a product, upload its images, set its inventory)
+        only when the mall has quota headroom, so that a block does not cut it in half::
+
+            async with mall.write_unit(ceiling=70):
+                product = await mall.admin.products.create(...)
+                ...
+        """
+        if not self.quota.has_headroom(ceiling):
+            raise QuotaHeadroomError(self.mall_id, self.quota.usage, ceiling, self.quota.pause_left())
+        yield self
 
     async def call(self, method: str, path: str, *args: Any, **params: Any) -> Any:
         """Call any route by its documented method and path, e.g.

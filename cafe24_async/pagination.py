@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from cafe24_async.errors import PaginationCapError
 from cafe24_async.params import prepare
 from cafe24_async.routes.route import Pagination, Route
@@ -41,6 +43,45 @@ def _with_key_field(fields: Any, key: str) -> Any:
     return names if key in names else [*names, key]
 
 
+@attrs.frozen(slots=True)
+class Cursor:
+    """Where a paged read stands, right after one page: enough to resume there.
+
+    `window` is the date window being read (as sent), `floor` the keyset value
+    the current segment starts after, `offset` the next offset to fetch,
+    `highest` the largest key seen in the segment, `seen` the records yielded
+    in the window so far (a planning hint for how many pages remain).
+    """
+
+    window: tuple[str, str] | None = None
+    floor: Any = None
+    offset: int = 0
+    highest: Any = None
+    seen: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cursor:
+        window = data.get("window")
+        return cls(
+            window=(str(window[0]), str(window[1])) if window else None,
+            floor=data.get("floor"),
+            offset=int(data.get("offset") or 0),
+            highest=data.get("highest"),
+            seen=int(data.get("seen") or 0),
+        )
+
+
+@attrs.frozen(slots=True)
+class Page:
+    """Records of one page (already de-duplicated) and the cursor after it."""
+
+    records: list[Any]
+    cursor: Cursor
+
+
 async def iterate_pages(
     mall: Mall,
     route: Route,
@@ -52,69 +93,93 @@ async def iterate_pages(
     concurrency: int | None = None,
 ) -> AsyncIterator[Any]:
     """Yield every record of `route` for `params` (see the module docstring)."""
-    if route.pagination is None:
-        raise TypeError(f"{route.qualified_name} does not page")
-    from cafe24_async.windows import date_windows
-
-    async for window_params, count in date_windows(mall, route, args, params, timeout=timeout):
-        async for record in _iterate_window(
-            mall, route, args, window_params, typed=typed, timeout=timeout,
-            concurrency=concurrency, total=count,
-        ):
-            yield record
+    as_models = mall.typed(typed)
+    async for page in read_pages(mall, route, args, params, timeout=timeout, concurrency=concurrency):
+        for record in page.records:
+            yield mall.structure(route, record) if as_models else record
 
 
-async def _iterate_window(
+async def read_pages(
     mall: Mall,
     route: Route,
     args: Sequence[Any],
     params: dict[str, Any],
     *,
-    typed: bool | None,
+    timeout: float | None = None,
+    concurrency: int | None = None,
+    resume: Cursor | None = None,
+) -> AsyncIterator[Page]:
+    """Yield every page of `route` for `params`, each with the cursor to resume after it."""
+    if route.pagination is None:
+        raise TypeError(f"{route.qualified_name} does not page")
+    from cafe24_async.windows import date_windows
+
+    windows = date_windows(
+        mall, route, args, params, timeout=timeout, resume_window=resume.window if resume else None
+    )
+    async for window, window_params, count in windows:
+        start = resume if resume is not None and resume.window == window else Cursor(window=window)
+        resume = None
+        async for page in _window_pages(
+            mall, route, args, window_params, start,
+            timeout=timeout, concurrency=concurrency, total=count,
+        ):
+            yield page
+
+
+async def _window_pages(
+    mall: Mall,
+    route: Route,
+    args: Sequence[Any],
+    params: dict[str, Any],
+    start: Cursor,
+    *,
     timeout: float | None,
     concurrency: int | None,
     total: int | None,
-) -> AsyncIterator[Any]:
+) -> AsyncIterator[Page]:
     from cafe24_async.fanout import count_of, ordered_pages
 
     pg = route.pagination
     assert pg is not None
     params = dict(params)
     limit = int(params.pop("limit", None) or pg.limit_max)
-    offset = int(params.pop("offset", None) or 0)
+    offset = int(params.pop("offset", None) or 0) or start.offset
     key = keyset_field(pg)
-    floor: Any = params.get(pg.keyset) if pg.keyset else None
+    floor: Any = start.floor if start.floor is not None else (params.get(pg.keyset) if pg.keyset else None)
     if key and params.get("fields"):
         params["fields"] = _with_key_field(params["fields"], key)
     if total is None:
         total = await count_of(mall, route, args, params, timeout)
-    yielded = 0
+    seen = start.seen
+    highest = start.highest if start.highest is not None else floor
+    last_offset = pg.offset_max if pg.has_offset else 0
 
     while True:
         # One segment: offset pages from `offset` up to the cap (or the end).
-        last_offset = pg.offset_max if pg.has_offset else 0
         segment_params = dict(params)
         if pg.keyset and floor is not None:
             segment_params[pg.keyset] = floor
-        highest = floor
-        full_at_cap = False
+        full_at_cap = last_offset is not None and offset > last_offset and start.offset > 0
+        expected = None if total is None else max(0, total - seen - (offset if floor is None else 0))
         async for page_offset, page in ordered_pages(
             mall, route, args, segment_params, limit=limit, first_offset=offset,
             last_offset=last_offset, has_offset=pg.has_offset, timeout=timeout,
-            concurrency=concurrency,
-            expected=None if total is None else max(0, total - yielded - offset),
+            concurrency=concurrency, expected=expected,
         ):
+            fresh = []
             for record in page:
                 value = record.get(key) if key and isinstance(record, dict) else None
                 if floor is not None and value is not None and value <= floor:
                     continue  # already yielded before the keyset moved on
                 if value is not None and (highest is None or value > highest):
                     highest = value
-                yielded += 1
-                yield mall.structure(route, record) if mall.typed(typed) else record
+                fresh.append(record)
+            seen += len(fresh)
             full_at_cap = len(page) >= limit and (
                 last_offset is None or page_offset + limit > last_offset
             )
+            yield Page(fresh, Cursor(start.window, floor, page_offset + limit, highest, seen))
         if not full_at_cap:
             return
         if pg.keyset is None or highest is None or highest == floor:

@@ -63,7 +63,7 @@ class Window:
         return Window(self.first, mid, False), Window(mid + ONE_SECOND, self.last, False)
 
 
-def _parse(value: Any, is_end: bool) -> tuple[datetime, bool]:
+def _parse(value: Any) -> tuple[datetime, bool]:
     """A range bound as an aware datetime, and whether it was a whole day."""
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=KST)).astimezone(KST), False
@@ -97,24 +97,32 @@ async def date_windows(
     params: dict[str, Any],
     *,
     timeout: float | None,
-) -> AsyncIterator[tuple[dict[str, Any], int | None]]:
-    """Yield `(params, count or None)` for each window of the caller's range."""
+    resume_window: tuple[str, str] | None = None,
+) -> AsyncIterator[tuple[tuple[str, str] | None, dict[str, Any], int | None]]:
+    """Yield `(window, params, count or None)` for each window of the caller's range.
+
+    With `resume_window` (a window yielded before), start with that window and
+    go on from the end of it.
+    """
     from cafe24_async.fanout import count_of
 
     dr, pg = route.date_range, route.pagination
     if dr is None or pg is None or params.get(dr.start) is None or params.get(dr.end) is None:
-        yield params, None
+        yield None, params, None
         return
-    first, first_whole = _parse(params[dr.start], is_end=False)
-    last, last_whole = _parse(params[dr.end], is_end=True)
+    first, first_whole = _parse(params[dr.start])
+    last, last_whole = _parse(params[dr.end])
     whole_days = first_whole and last_whole
     if not whole_days and last_whole:
         last = last + ONE_DAY - ONE_SECOND
     reachable = None if pg.offset_max is None else pg.offset_max + pg.limit_max
 
-    async def fit(window: Window) -> AsyncIterator[tuple[dict[str, Any], int | None]]:
+    def with_window(window: Window) -> tuple[tuple[str, str], dict[str, Any]]:
         start, end = window.render()
-        window_params = dict(params, **{dr.start: start, dr.end: end})
+        return (start, end), dict(params, **{dr.start: start, dr.end: end})
+
+    async def fit(window: Window) -> AsyncIterator[tuple[tuple[str, str], dict[str, Any], int | None]]:
+        rendered, window_params = with_window(window)
         count = await count_of(mall, route, args, window_params, timeout)
         if count is not None and reachable is not None and count > reachable:
             halves = window.halves()
@@ -123,8 +131,20 @@ async def date_windows(
                     async for item in fit(half):
                         yield item
                 return
-        yield window_params, count
+        yield rendered, window_params, count
 
+    if resume_window is not None:
+        (_, a_whole), (b, b_whole) = _parse(resume_window[0]), _parse(resume_window[1])
+        yield resume_window, dict(params, **{dr.start: resume_window[0], dr.end: resume_window[1]}), None
+        if a_whole and b_whole:
+            first = b + ONE_DAY
+        else:
+            first = b + ONE_SECOND
+            if whole_days:  # the rest goes on in seconds, up to the end of the last day
+                whole_days = False
+                last = last + ONE_DAY - ONE_SECOND
+    if first > last:
+        return
     for window in span_windows(first, last, dr.max_span_months, whole_days):
         async for item in fit(window):
             yield item

@@ -8,13 +8,14 @@ request path itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Protocol
 
 import attrs
 
 from cafe24_async.clock import Clock
-from cafe24_async.ratelimit.headers import parse_call_limit
+from cafe24_async.ratelimit.headers import header_float, parse_call_limit
 from cafe24_async.ratelimit.leaky_bucket import ServerSyncedBucket
 from cafe24_async.ratelimit.window import SlidingWindow
 from cafe24_async.routes.route import Route
@@ -40,6 +41,13 @@ class RateLimitSettings:
     #: Route limits at or above this size are the older reference's whole-bucket
     #: size (30 then, 40 now), so they follow the live bucket instead.
     legacy_bucket_size: int = 30
+    #: Analytics API token bucket: burst, and tokens added per second
+    #: (the overview: "one token will be added to the bucket every two seconds").
+    analytics_burst: int = 10
+    analytics_refill_per_second: float = 0.5
+    #: D.Collection API: calls per fixed window, per IP (overview: 40 per minute).
+    dcollection_limit: int = 40
+    dcollection_window: float = 60.0
 
 
 class Limiter(Protocol):
@@ -94,3 +102,93 @@ class LeakyBucketLimiter:
             self._stats.server_level, self._stats.server_capacity = used, capacity
         elif status == 429:
             self.bucket.sync(self.bucket.capacity)
+
+
+class TokenBucketLimiter:
+    """The Analytics API's token bucket, as a leaky bucket of spent tokens.
+
+    A token bucket holding `remaining` of `burst` tokens is a leaky bucket whose
+    level is `burst - remaining`, draining at the refill rate; so the same
+    server-synced bucket serves, fed from the `X-RateLimit-*` headers.
+    """
+
+    def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
+        self.bucket = ServerSyncedBucket(settings.analytics_burst, settings.analytics_refill_per_second)
+        self._clock = clock
+        self._stats = stats
+
+    def __repr__(self) -> str:
+        return f"TokenBucketLimiter({self.bucket!r})"
+
+    @property
+    def level(self) -> float:
+        return self.bucket.level
+
+    async def acquire(self, route: Route) -> None:
+        started = self._clock.monotonic()
+        await self.bucket.acquire()
+        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        remaining = header_float(headers, "X-RateLimit-Remaining")
+        burst = header_float(headers, "X-RateLimit-Burst-Capacity")
+        capacity = burst if burst and burst >= 1 else self.bucket.capacity
+        if remaining is not None:
+            self.bucket.sync(max(0.0, capacity - remaining), capacity)
+        elif status == 429:
+            self.bucket.sync(self.bucket.capacity)
+
+
+class FixedWindowLimiter:
+    """The D.Collection API's throttle: `limit` calls per fixed window of `window` seconds.
+
+    The window opens with the first call; when it is used up, calls wait for the
+    next one. `X-RateLimit-Limit` / `X-RateLimit-Remaining` correct the count, and
+    a 429 closes the current window (for `Retry-After` seconds when given).
+    """
+
+    def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
+        self.limit = settings.dcollection_limit
+        self.window = settings.dcollection_window
+        self._clock = clock
+        self._stats = stats
+        self._window_start = -float("inf")
+        self._used = 0
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"FixedWindowLimiter(used={self._used}/{self.limit}, window={self.window:g}s)"
+
+    @property
+    def level(self) -> float:
+        self._roll()
+        return float(self._used)
+
+    def _roll(self) -> None:
+        now = self._clock.monotonic()
+        if now >= self._window_start + self.window:
+            self._window_start, self._used = now, 0
+
+    async def acquire(self, route: Route) -> None:
+        started = self._clock.monotonic()
+        async with self._lock:
+            while True:
+                self._roll()
+                if self._used < self.limit:
+                    self._used += 1
+                    break
+                await self._clock.sleep(self._window_start + self.window - self._clock.monotonic())
+        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        limit = header_float(headers, "X-RateLimit-Limit")
+        remaining = header_float(headers, "X-RateLimit-Remaining")
+        if limit is not None and limit >= 1:
+            self.limit = int(limit)
+        if remaining is not None:
+            self._used = max(self._used, self.limit - int(remaining))
+        if status == 429:
+            self._used = self.limit
+            retry_after = header_float(headers, "Retry-After")
+            if retry_after is not None:
+                self._window_start = self._clock.monotonic() + retry_after - self.window

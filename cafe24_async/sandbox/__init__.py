@@ -1,0 +1,21 @@
+"""A local server that behaves like Cafe24, for tests, benchmarks and the CLI.
+
+It serves every documented route of the route table under `/{mall_id}` on a
+loopback port, with Cafe24's leaky bucket, OAuth token rotation, paging caps,
+generated shop data and seeded fault injection. It never uses the client, so
+it can check the client from the outside.
+"""
+
+from cafe24_async.sandbox.app import Sandbox, create_app, serve
+from cafe24_async.sandbox.config import FaultConfig, SandboxConfig
+from cafe24_async.sandbox.records import MallStats, RecordedRequest
+
+__all__ = [
+    "FaultConfig",
+    "MallStats",
+    "RecordedRequest",
+    "Sandbox",
+    "SandboxConfig",
+    "create_app",
+    "serve",
+]

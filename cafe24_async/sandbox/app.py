@@ -1,0 +1,177 @@
+"""Running the sandbox: `create_app`, the `Sandbox` runner and a blocking `serve`.
+
+`Sandbox` is what tests and benchmarks use: it starts the app on a free
+loopback port, hands out base URLs and tokens, and exposes the recorded
+requests and per-mall counters. `serve` runs the same app in the foreground
+for a command line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from cafe24_async.routes import ROUTES
+from cafe24_async.sandbox.config import FaultConfig, SandboxConfig
+from cafe24_async.sandbox.dataset import Dataset
+from cafe24_async.sandbox.dispatch import Dispatcher
+from cafe24_async.sandbox.records import MallStats, RequestLog
+from cafe24_async.sandbox.state import SandboxState
+
+STATE_KEY = web.AppKey("cafe24_sandbox_state", SandboxState)
+
+
+def create_app(config: SandboxConfig | None = None) -> web.Application:
+    """An aiohttp application serving every documented route under `/{mall_id}`."""
+    state = SandboxState(config or SandboxConfig())
+    dispatcher = Dispatcher(state, ROUTES)
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app[STATE_KEY] = state
+    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    return app
+
+
+def _check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"the sandbox only listens on loopback, not {host!r}")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+class Sandbox:
+    """A sandbox server on a loopback port, usable as an async context manager."""
+
+    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        _check_loopback(host)
+        self.config = config or SandboxConfig()
+        self.host = host
+        self._requested_port = port
+        self._port: int | None = None
+        self.app = create_app(self.config)
+        self.state = self.app[STATE_KEY]
+        self._runner: web.AppRunner | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> Sandbox:
+        if self._runner is not None:
+            return self
+        for mall_id in self.config.malls:
+            _ = self.state.mall(mall_id).dataset
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self._requested_port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        address: Any = runner.addresses[0]
+        self._port = int(address[1])
+        self._runner = runner
+        return self
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Sandbox:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- addresses --------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._port
+
+    @property
+    def root_url(self) -> str:
+        """`http://127.0.0.1:<port>`: base of the Analytics and D.Collection routes."""
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:<port>/{mall_id}` with a literal `{mall_id}` placeholder."""
+        return self.root_url + "/{mall_id}"
+
+    def url_for(self, mall_id: str | None = None) -> str:
+        return f"{self.root_url}/{mall_id or self.default_mall}"
+
+    @property
+    def default_mall(self) -> str:
+        return self.config.malls[0] if self.config.malls else "sandbox"
+
+    # -- test helpers ---------------------------------------------------------------------
+
+    def issue_token(
+        self, mall_id: str | None = None, scopes: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Mint a token pair directly; returns the documented token response."""
+        return self.state.tokens.issue(mall_id or self.default_mall, scopes)
+
+    def expire_access_token(self, mall_id: str | None = None) -> int:
+        """Expire every current access token of the mall now; returns how many."""
+        return self.state.tokens.expire_access(mall_id or self.default_mall)
+
+    def stats(self, mall_id: str | None = None) -> MallStats:
+        """A copy of the mall's counters, bucket levels included."""
+        return self.state.mall(mall_id or self.default_mall).snapshot()
+
+    @property
+    def requests(self) -> RequestLog:
+        """Recent requests, oldest first (bounded; `.clear()` empties it)."""
+        return self.state.log
+
+    def clear_requests(self) -> None:
+        self.state.log.clear()
+
+    def drain_foreign(self, mall_id: str, calls: int) -> None:
+        """Another app used `calls` calls of the mall's bucket just now."""
+        self.state.mall(mall_id).bucket.add_foreign(calls)
+
+    def dataset(self, mall_id: str | None = None) -> Dataset:
+        """The mall's generated data (generated now if needed)."""
+        return self.state.mall(mall_id or self.default_mall).dataset
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Switch the fault mix from now on (generators restart from the seed)."""
+        self.state.set_faults(faults)
+
+
+def serve(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 8024) -> None:
+    """Run a sandbox in the foreground until interrupted."""
+    _check_loopback(host)
+    config = config or SandboxConfig()
+    app = create_app(config)
+    for mall_id in config.malls:
+        _ = app[STATE_KEY].mall(mall_id).dataset
+    base = f"http://{_url_host(host)}:{port}/{{mall_id}}"
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        access_log=None,
+        print=lambda _: print(f"Cafe24 sandbox on {base} (malls: {', '.join(config.malls)})"),
+    )

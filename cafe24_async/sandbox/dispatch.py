@@ -1,0 +1,276 @@
+"""The request pipeline: one aiohttp handler in front of every route.
+
+For each request: find the mall and the documented route, record the request,
+then for API routes run the leaky bucket (Admin and Front share it), the
+credential check, the fault draw and the resource handler, and encode the
+answer with the documented error body and the `X-Api-Call-Limit` header.
+Paths are matched from the raw path, segment by segment, so percent-encoded
+and Korean placeholders (and encoded slashes inside them) work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import attrs
+from aiohttp import web
+
+from cafe24_async.routes import APIS, Route
+from cafe24_async.sandbox import oauth
+from cafe24_async.sandbox.context import Handler, RequestContext
+from cafe24_async.sandbox.encoding import Encoded, dump_json
+from cafe24_async.sandbox.errors import ApiError, error_body
+from cafe24_async.sandbox.faults import FaultKind
+from cafe24_async.sandbox.records import RecordedRequest
+from cafe24_async.sandbox.resources import bind_read
+from cafe24_async.sandbox.routing import Match, RouteTree
+from cafe24_async.sandbox.state import MallState, SandboxState
+from cafe24_async.sandbox.writes import bind_write
+
+MALL_ID = re.compile(r"^[a-z0-9_-]{1,50}$")
+LIMIT_HEADER = "X-Api-Call-Limit"
+#: APIs paced by the per-mall leaky bucket.
+BUCKETED_APIS = frozenset({"admin", "front"})
+#: APIs also served without a mall prefix, as their real hosts have none.
+ROOT_APIS = frozenset({"analytics", "dcollection"})
+OAUTH_AUTHORIZE = "/api/v2/oauth/authorize"
+OAUTH_TOKEN = "/api/v2/oauth/token"
+
+
+@attrs.frozen(slots=True)
+class Endpoint:
+    route: Route
+    handler: Handler
+    auth: str
+    bucketed: bool
+
+
+def _endpoint(route: Route) -> Endpoint:
+    handler = bind_read(route) if route.method == "GET" else bind_write(route)
+    return Endpoint(route, handler, APIS[route.api].auth, route.api in BUCKETED_APIS)
+
+
+def _segments(raw_path: str) -> list[str]:
+    parts = raw_path.split("/")[1:]
+    if "%" in raw_path:
+        return [unquote(part) for part in parts]
+    return parts
+
+
+def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=dump_json(payload),
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+class Dispatcher:
+    """Routes every request of one sandbox."""
+
+    def __init__(self, state: SandboxState, routes: Iterable[Route]) -> None:
+        self.state = state
+        self._mall_tree: RouteTree[Endpoint] = RouteTree()
+        self._root_tree: RouteTree[Endpoint] = RouteTree()
+        for route in routes:
+            endpoint = _endpoint(route)
+            self._mall_tree.add(route.method, route.path, endpoint)
+            if route.api in ROOT_APIS:
+                self._root_tree.add(route.method, route.path, endpoint)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raw_path = request.rel_url.raw_path
+        segments = _segments(raw_path)
+        method = request.method
+        query = request.query
+        raw_body = await request.read() if request.body_exists else b""
+        mall_id: str | None = segments[0] if segments and MALL_ID.match(segments[0]) else None
+        match: Match[Endpoint] | None = None
+        known = False
+        if mall_id is not None:
+            rest = segments[1:]
+            if len(rest) == 4 and rest[:3] == ["api", "v2", "oauth"]:
+                return self._oauth(request, mall_id, rest[3], raw_path, raw_body)
+            match, known = self._mall_tree.match(method, rest)
+        if match is None and not known:
+            root_match, root_known = self._root_tree.match(method, segments)
+            if root_match is not None or root_known:
+                match, known = root_match, root_known
+                mall_id = self._root_mall(root_match, query, request)
+        body = _parse_json(raw_body)
+        record = RecordedRequest(
+            mall_id=mall_id or "",
+            method=method,
+            path=match.target.route.path if match is not None else None,
+            raw_path=raw_path,
+            query=dict(query),
+            json=body,
+            headers=dict(request.headers),
+            api=match.target.route.api if match is not None else None,
+        )
+        self.state.log.record(record)
+        if mall_id is None:
+            record.status = 404
+            return _json_response(404, error_body(404, "unknown mall or path"))
+        mall = self.state.mall(mall_id)
+        response = await self._api(request, mall, match, known, raw_body, body)
+        record.status = response.status if response is not None else None
+        if response is None:
+            transport = request.transport
+            if transport is not None:
+                transport.close()
+            return web.Response(status=500)
+        return response
+
+    def _root_mall(
+        self, match: Match[Endpoint] | None, query: Mapping[str, str], request: web.Request
+    ) -> str:
+        """The mall of a request without a mall prefix (Analytics names it in the query)."""
+        explicit = query.get("mall_id")
+        if explicit:
+            return explicit
+        if match is not None and match.target.auth == "bearer":
+            token = _bearer(request.headers)
+            owner = self.state.tokens.mall_of(token) if token else None
+            if owner:
+                return owner
+        return ""
+
+    async def _api(
+        self,
+        request: web.Request,
+        mall: MallState,
+        match: Match[Endpoint] | None,
+        known: bool,
+        raw_body: bytes,
+        body: Any,
+    ) -> web.Response | None:
+        """The answer to an API request; None means drop the connection."""
+        state = self.state
+        config = state.config
+        stats = mall.stats
+        stats.requests += 1
+        headers: dict[str, str] = {}
+        bucketed = match.target.bucketed if match is not None else True
+        truncate = False
+        try:
+            if bucketed:
+                admitted, used = mall.bucket.acquire()
+                headers[LIMIT_HEADER] = f"{used}/{mall.bucket.capacity}"
+                if not admitted:
+                    raise ApiError(429, "Too Many Requests: the API call limit was exceeded")
+            if match is None:
+                if known:
+                    raise ApiError(405, f"method {request.method} is not allowed on this path")
+                raise ApiError(404, "No API found for the requested URL")
+            endpoint = match.target
+            self._authorize(endpoint, mall.mall_id, request)
+            fault = mall.faults.next()
+            if fault.kind is not FaultKind.NONE:
+                if fault.kind is FaultKind.ERROR:
+                    stats.errors_injected += 1
+                    raise ApiError(fault.status, "Injected server error")
+                if fault.kind is FaultKind.DROP:
+                    stats.dropped += 1
+                    return None
+                if fault.kind is FaultKind.SLOW:
+                    stats.slowed += 1
+                    await asyncio.sleep(state.faults.slow_seconds)
+                elif endpoint.route.method == "GET":
+                    stats.truncated += 1
+                    truncate = True
+            context = RequestContext(
+                route=endpoint.route,
+                mall=mall,
+                method=request.method,
+                params=match.params,
+                query=request.query,
+                body=body,
+                raw_body=raw_body,
+                content_type=request.content_type,
+            )
+            status, payload = endpoint.handler(context)
+        except ApiError as error:
+            status, payload = error.status, error.body()
+        encoded = payload.data if isinstance(payload, Encoded) else dump_json(payload)
+        if truncate:
+            status, encoded = 200, encoded[: len(encoded) // 2]
+        if config.latency:
+            await asyncio.sleep(config.latency)
+        stats.count_status(status)
+        return web.Response(
+            status=status,
+            body=encoded,
+            headers=headers,
+            content_type="application/json",
+            charset="utf-8",
+        )
+
+    def _authorize(self, endpoint: Endpoint, mall_id: str, request: web.Request) -> None:
+        config = self.state.config
+        if endpoint.auth == "client_id":
+            if request.headers.get("X-Cafe24-Client-Id") != config.client_id:
+                raise ApiError(401, "X-Cafe24-Client-Id is missing or invalid")
+            return
+        if endpoint.auth == "basic":
+            if not oauth.client_ok(config, request.headers.get("Authorization")):
+                raise ApiError(401, "client credentials are missing or invalid")
+            return
+        token = _bearer(request.headers)
+        if token is None:
+            raise ApiError(401, "Authorization: Bearer <access_token> is required")
+        problem = self.state.tokens.check_access(mall_id or None, token)
+        if problem is not None:
+            raise ApiError(401, problem)
+
+    def _oauth(
+        self, request: web.Request, mall_id: str, action: str, raw_path: str, raw_body: bytes
+    ) -> web.Response:
+        state = self.state
+        form = oauth.parse_form(raw_body) if raw_body else {}
+        path = f"/api/v2/oauth/{action}"
+        record = RecordedRequest(
+            mall_id=mall_id,
+            method=request.method,
+            path=path if path in (OAUTH_AUTHORIZE, OAUTH_TOKEN) else None,
+            raw_path=raw_path,
+            query=dict(request.query),
+            json=None,
+            headers=dict(request.headers),
+            api="oauth",
+            form=form or None,
+        )
+        state.log.record(record)
+        if path == OAUTH_AUTHORIZE and request.method == "GET":
+            response = oauth.authorize(state.config, state.tokens, mall_id, request.query)
+        elif path == OAUTH_TOKEN and request.method == "POST":
+            stats = state.mall(mall_id).stats
+            response = oauth.token(state.config, state.tokens, stats, mall_id, request.headers, form)
+        else:
+            response = _json_response(404, error_body(404, "No API found for the requested URL"))
+        record.status = response.status
+        return response
+
+
+def _bearer(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("Authorization", "")
+    if value[:7].lower() != "bearer ":
+        return None
+    token = value[7:].strip()
+    return token or None
+
+
+def _parse_json(raw_body: bytes) -> Any:
+    if not raw_body:
+        return None
+    try:
+        return json.loads(raw_body)
+    except ValueError:
+        return None

@@ -1,0 +1,66 @@
+"""Seeded fault injection for API routes.
+
+A client's retry and recovery code is only tested if the server misbehaves in
+the ways Cafe24 does: 5xx answers, dropped connections, cut-off bodies, slow
+answers. Each mall draws from its own generator seeded with the fault seed and
+the mall id, exactly two numbers per request, so a given sequence of requests
+to a mall always meets the same faults whatever other malls are doing.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+
+import attrs
+
+from cafe24_async.sandbox.config import FaultConfig
+
+
+class FaultKind(enum.Enum):
+    NONE = "none"
+    ERROR = "error"
+    DROP = "drop"
+    TRUNCATE = "truncate"
+    SLOW = "slow"
+
+
+@attrs.frozen(slots=True)
+class Fault:
+    kind: FaultKind
+    #: HTTP status for ERROR faults, else 0.
+    status: int = 0
+
+
+NO_FAULT = Fault(FaultKind.NONE)
+
+
+class FaultInjector:
+    """Decides the fault, if any, of each API request to one mall."""
+
+    __slots__ = ("_config", "_random")
+
+    def __init__(self, config: FaultConfig, mall_id: str) -> None:
+        self._config = config
+        self._random = random.Random(f"{config.seed}:{mall_id}")
+
+    def next(self) -> Fault:
+        config = self._config
+        if not config.enabled:
+            return NO_FAULT
+        draw = self._random.random()
+        pick = self._random.random()
+        threshold = config.error_rate
+        if draw < threshold:
+            statuses = config.error_statuses
+            return Fault(FaultKind.ERROR, statuses[int(pick * len(statuses))])
+        threshold += config.drop_rate
+        if draw < threshold:
+            return Fault(FaultKind.DROP)
+        threshold += config.truncate_rate
+        if draw < threshold:
+            return Fault(FaultKind.TRUNCATE)
+        threshold += config.slow_rate
+        if draw < threshold:
+            return Fault(FaultKind.SLOW)
+        return NO_FAULT

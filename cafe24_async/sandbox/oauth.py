@@ -1,0 +1,236 @@
+"""The OAuth endpoints of a mall and the bookkeeping behind them.
+
+`GET /{mall}/api/v2/oauth/authorize` approves at once and redirects with a
+single-use code valid for a minute; `POST /{mall}/api/v2/oauth/token` trades a
+code or a refresh token for a token pair. Refresh tokens rotate: each works
+once. Expiry follows the injectable `now` clock so tests can age tokens
+without waiting. These endpoints never touch the leaky bucket.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+import attrs
+from aiohttp import web
+from yarl import URL
+
+from cafe24_async.routes import ROUTES
+from cafe24_async.sandbox.config import SandboxConfig
+from cafe24_async.sandbox.dates import token_time
+from cafe24_async.sandbox.encoding import dump_json
+from cafe24_async.sandbox.records import MallStats
+
+#: Every scope the route table mentions: what a sandbox token is granted by default.
+ALL_SCOPES: tuple[str, ...] = tuple(sorted({r.scope for r in ROUTES if r.scope}))
+
+INVALID_REFRESH = "Validation error: refresh_token is invalid"
+
+
+class OAuthError(Exception):
+    """An OAuth error answer: `{"error": code, "error_description": text}`."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.error = error
+        self.description = description
+
+    def response(self) -> web.Response:
+        body = {"error": self.error, "error_description": self.description}
+        return web.Response(status=self.status, body=dump_json(body), content_type="application/json")
+
+
+@attrs.define(slots=True)
+class AccessGrant:
+    mall_id: str
+    expires_at: datetime
+    scopes: tuple[str, ...]
+
+
+@attrs.define(slots=True)
+class RefreshGrant:
+    mall_id: str
+    expires_at: datetime
+    scopes: tuple[str, ...]
+    #: The access token issued together with this refresh token.
+    access_token: str
+    used: bool = False
+
+
+@attrs.define(slots=True)
+class AuthorizationCode:
+    mall_id: str
+    expires_at: datetime
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    used: bool = False
+
+
+class TokenStore:
+    """Issued codes and tokens of every mall."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self._access: dict[str, AccessGrant] = {}
+        self._refresh: dict[str, RefreshGrant] = {}
+        self._codes: dict[str, AuthorizationCode] = {}
+        self._access_by_mall: dict[str, set[str]] = {}
+
+    # -- issuing ----------------------------------------------------------------
+
+    def issue(self, mall_id: str, scopes: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Mint a token pair; returns the documented token response."""
+        now = self.config.now()
+        granted = scopes if scopes is not None else ALL_SCOPES
+        access = secrets.token_urlsafe(16)
+        refresh = secrets.token_urlsafe(16)
+        expires = now + timedelta(seconds=self.config.access_token_ttl)
+        refresh_expires = now + timedelta(seconds=self.config.refresh_token_ttl)
+        self._access[access] = AccessGrant(mall_id, expires, granted)
+        self._access_by_mall.setdefault(mall_id, set()).add(access)
+        self._refresh[refresh] = RefreshGrant(mall_id, refresh_expires, granted, access)
+        return {
+            "access_token": access,
+            "expires_at": token_time(expires),
+            "refresh_token": refresh,
+            "refresh_token_expires_at": token_time(refresh_expires),
+            "client_id": self.config.client_id,
+            "mall_id": mall_id,
+            "user_id": self.config.user_id,
+            "scopes": list(granted),
+            "issued_at": token_time(now),
+        }
+
+    def new_code(self, mall_id: str, redirect_uri: str, scopes: tuple[str, ...]) -> str:
+        code = secrets.token_urlsafe(16)
+        expires = self.config.now() + timedelta(seconds=self.config.authorization_code_ttl)
+        self._codes[code] = AuthorizationCode(mall_id, expires, redirect_uri, scopes)
+        return code
+
+    def exchange_code(self, mall_id: str, code: str, redirect_uri: str | None) -> dict[str, Any]:
+        grant = self._codes.get(code)
+        if grant is None or grant.used or grant.mall_id != mall_id:
+            raise OAuthError(400, "invalid_grant", "Validation error: code is invalid")
+        if self.config.now() >= grant.expires_at:
+            raise OAuthError(400, "invalid_grant", "Validation error: code is expired")
+        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+            raise OAuthError(400, "invalid_grant", "Validation error: redirect_uri mismatch")
+        grant.used = True
+        return self.issue(mall_id, grant.scopes or None)
+
+    def refresh(self, mall_id: str, token: str) -> dict[str, Any]:
+        grant = self._refresh.get(token)
+        if grant is None or grant.used or grant.mall_id != mall_id or self.config.now() >= grant.expires_at:
+            raise OAuthError(400, "invalid_grant", INVALID_REFRESH)
+        grant.used = True
+        if self.config.revoke_old_access_on_refresh:
+            self._access.pop(grant.access_token, None)
+            self._access_by_mall.get(mall_id, set()).discard(grant.access_token)
+        return self.issue(mall_id, grant.scopes)
+
+    # -- checking ---------------------------------------------------------------
+
+    def check_access(self, mall_id: str | None, token: str) -> str | None:
+        """None when `token` may call the mall's API, else why not.
+
+        `mall_id` None accepts a valid token of any mall.
+        """
+        grant = self._access.get(token)
+        if grant is None or (mall_id is not None and grant.mall_id != mall_id):
+            return "Invalid access_token (invalid_token)"
+        if self.config.now() >= grant.expires_at:
+            return "access_token time expired. (invalid_token)"
+        return None
+
+    def mall_of(self, token: str) -> str | None:
+        grant = self._access.get(token)
+        return grant.mall_id if grant is not None else None
+
+    def expire_access(self, mall_id: str) -> int:
+        """Make every access token of the mall expired now; returns how many."""
+        now = self.config.now() - timedelta(seconds=1)
+        tokens = self._access_by_mall.get(mall_id, set())
+        for token in tokens:
+            grant = self._access.get(token)
+            if grant is not None:
+                grant.expires_at = min(grant.expires_at, now)
+        return len(tokens)
+
+
+# -- HTTP ---------------------------------------------------------------------------
+
+
+def authorize(
+    config: SandboxConfig, tokens: TokenStore, mall_id: str, query: Mapping[str, str]
+) -> web.Response:
+    """Approve at once: 302 to `{redirect_uri}?code=..&state=..`."""
+    try:
+        if query.get("response_type") != "code":
+            raise OAuthError(400, "unsupported_response_type", "response_type must be code")
+        if query.get("client_id") != config.client_id:
+            raise OAuthError(401, "invalid_client", "client_id is invalid")
+        redirect_uri = query.get("redirect_uri", config.redirect_uri)
+        if redirect_uri != config.redirect_uri:
+            raise OAuthError(400, "invalid_request", "redirect_uri does not match the app")
+    except OAuthError as error:
+        return error.response()
+    scopes = tuple(s for s in query.get("scope", "").split(",") if s)
+    code = tokens.new_code(mall_id, redirect_uri, scopes)
+    params = {"code": code}
+    if "state" in query:
+        params["state"] = query["state"]
+    location = URL(redirect_uri).update_query(params)
+    return web.Response(status=302, headers={"Location": str(location)})
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def client_ok(config: SandboxConfig, authorization: str | None) -> bool:
+    if not authorization or not authorization.startswith("Basic "):
+        return False
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return decoded == f"{config.client_id}:{config.client_secret}"
+
+
+def token(
+    config: SandboxConfig,
+    tokens: TokenStore,
+    stats: MallStats,
+    mall_id: str,
+    headers: Mapping[str, str],
+    form: Mapping[str, str],
+) -> web.Response:
+    """Answer a token request (authorization_code or refresh_token grant)."""
+    stats.token_requests += 1
+    try:
+        if not client_ok(config, headers.get("Authorization")):
+            raise OAuthError(401, "invalid_client", "client authentication failed")
+        content_type = headers.get("Content-Type", "")
+        if not content_type.startswith("application/x-www-form-urlencoded"):
+            raise OAuthError(400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+        grant_type = form.get("grant_type")
+        if grant_type == "authorization_code":
+            answer = tokens.exchange_code(mall_id, form.get("code", ""), form.get("redirect_uri"))
+        elif grant_type == "refresh_token":
+            answer = tokens.refresh(mall_id, form.get("refresh_token", ""))
+            stats.refreshes += 1
+        else:
+            raise OAuthError(400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
+    except OAuthError as error:
+        if error.error == "invalid_grant":
+            stats.invalid_grants += 1
+        return error.response()
+    stats.tokens_issued += 1
+    return web.Response(status=200, body=dump_json(answer), content_type="application/json")

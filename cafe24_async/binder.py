@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from cafe24_async.params import prepare
 from cafe24_async.routes import ROUTES
 from cafe24_async.routes.route import Param, Route
 
@@ -151,7 +150,7 @@ def signature(route: Route, extra: Iterable[str] = ()) -> inspect.Signature:
         names.append("embed")
     if route.method in ("POST", "PUT"):
         names.append("requests")
-    names += list(CALL_OPTIONS)
+    names += [o for o in CALL_OPTIONS if not (extra and o == "retry_writes")]
     params += [kinds(n, kinds.KEYWORD_ONLY, default=None) for n in names if n not in seen]
     return inspect.Signature(params)
 
@@ -168,7 +167,7 @@ def endpoint_function(route: Route) -> Callable[..., Any]:
         retry_writes: bool | None = None,
         **params: Any,
     ) -> Any:
-        prepared = prepare(route, args, params)
+        prepared = mall.prepare(route, args, params)
         return await mall.execute(
             prepared, typed=typed, timeout=timeout, retry_writes=bool(retry_writes)
         )

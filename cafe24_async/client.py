@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -37,6 +37,9 @@ from cafe24_async.retry import RetrySettings
 from cafe24_async.routes.apis import APIS, ApiDefinition
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import PoolSettings, TimeoutSettings, new_session
+
+if TYPE_CHECKING:
+    from cafe24_async.api_types import Dcollection
 
 #: Name under which partner-wide (D.Collection) calls are counted.
 PARTNER = "partner"
@@ -199,11 +202,11 @@ class Cafe24:
         return mall
 
     @property
-    def dcollection(self) -> Namespace:
+    def dcollection(self) -> Dcollection:
         """The D.Collection API: partner-wide (Basic auth), not per mall."""
         if self._partner is None:
             self._partner = Mall(self, PARTNER)
-        return Namespace(self._partner, api_tree("dcollection"))
+        return cast("Dcollection", Namespace(self._partner, api_tree("dcollection")))
 
     def stats(self) -> dict[str, MallStats]:
         """Per-mall counters: requests, retries, 429s, refreshes, bucket waits."""

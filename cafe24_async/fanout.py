@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from cafe24_async.params import prepare
 from cafe24_async.routes.route import Route
 
 if TYPE_CHECKING:
@@ -142,9 +141,10 @@ async def ordered_pages(
 ) -> AsyncIterator[tuple[int, list[Any]]]:
     """Yield `(offset, page)` in order until a short page or `last_offset`.
 
-    `expected` is how many records are thought to remain from `first_offset`
-    (None when unknown): that many pages are fetched concurrently; beyond them,
-    one page at a time.
+    `expected` is how many records remain from `first_offset`, from a count
+    taken before reading (None when unknown): exactly the pages that hold them
+    are fetched, concurrently. With no count, pages are fetched one at a time
+    until a short one.
     """
     from cafe24_async.pagination import fetch_page
 
@@ -176,7 +176,9 @@ async def ordered_pages(
         offset = result.input
         if len(page) < limit:
             return
-    # Past what was expected: continue one page at a time.
+    if expected is not None:
+        return  # the count said this was all (records created since are not chased)
+    # Size unknown: continue one page at a time.
     while True:
         offset += limit
         if not has_offset or (last_offset is not None and offset > last_offset):
@@ -207,6 +209,6 @@ async def count_of(
         return None
     if any(name not in accepted for name in filters):
         return None
-    prepared = prepare(counter, args, filters)
+    prepared = mall.prepare(counter, args, filters)
     value = await mall.execute(prepared, typed=False, timeout=timeout)
     return int(value) if isinstance(value, int) else None

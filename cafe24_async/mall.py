@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from cafe24_async import transport
 from cafe24_async.auth.oauth import basic_auth
@@ -46,6 +46,7 @@ from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
 
 if TYPE_CHECKING:
+    from cafe24_async.api_types import Admin, Analytics, Front
     from cafe24_async.client import Cafe24
 
 log = logging.getLogger("cafe24_async.request")
@@ -70,9 +71,10 @@ class Mall:
         self.quota = QuotaGovernor(mall_id, client.quota, client.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
         self._rng = random.Random()
-        self.admin = Namespace(self, api_tree("admin"))
-        self.front = Namespace(self, api_tree("front"))
-        self.analytics = Namespace(self, api_tree("analytics"))
+        # Built at runtime from the route table; typed by the generated Protocols.
+        self.admin = cast("Admin", Namespace(self, api_tree("admin")))
+        self.front = cast("Front", Namespace(self, api_tree("front")))
+        self.analytics = cast("Analytics", Namespace(self, api_tree("analytics")))
 
     def __repr__(self) -> str:
         return f"<Mall {self.mall_id!r} requests={self.stats.requests}>"
@@ -106,13 +108,19 @@ class Mall:
         api = APIS[route.api]
         return self.client.api_base_url(api, self.mall_id) + path
 
+    def prepare(self, route: Route, args: Sequence[Any], params: dict[str, Any]) -> PreparedRequest:
+        """Check and render a call of `route` for this mall (nothing is sent)."""
+        api = APIS[route.api]
+        implicit = {name: self.mall_id for name in api.mall_query} if api.mall_query else None
+        return prepare(route, args, params, implicit)
+
     def typed(self, typed: bool | None) -> bool:
         return self.client.typed if typed is None else typed
 
     def structure(self, route: Route, value: Any) -> Any:
-        from cafe24_async.models import model_for, structure, structure_many
+        from cafe24_async.models import model_for_route, structure, structure_many
 
-        model = model_for(route.api, route.response_root or "")
+        model = model_for_route(route)
         if model is None:
             return value
         if isinstance(value, list):
@@ -138,8 +146,6 @@ class Mall:
         limiter = self.limiter(api.limiter)
         url = self.url(route, prepared.path)
         query = prepared.query
-        if api.mall_query:
-            query = tuple((name, self.mall_id) for name in api.mall_query) + query
         session = client.session
         call_timeout = client.call_timeout(timeout)
         label = f"{route.method} {route.path}"
@@ -151,20 +157,23 @@ class Mall:
             client.check_open()
             await self.quota.wait(deadline=timeout)
             await limiter.acquire(route)
-            headers, token = await self._auth_headers(api)
-            headers.update(client.extra_headers)
-            self.stats.requests += 1
-            retry_after: float | None = None
             try:
+                headers, token = await self._auth_headers(api)
+                headers.update(client.extra_headers)
+                self.stats.requests += 1
                 raw = await transport.send(
                     session, route.method, url, query=query, json_body=prepared.body,
                     headers=headers, timeout=call_timeout, label=label,
                 )
+                limiter.observe(raw.status, raw.headers)
             except Cafe24ConnectionError as exc:
                 self.stats.connection_errors += 1
                 error: Cafe24Error = exc
-            else:
-                limiter.observe(raw.status, raw.headers)
+                raw = None
+            finally:
+                limiter.release()
+            retry_after: float | None = None
+            if raw is not None:
                 self.quota.observe(raw.status, raw.headers)
                 self.stats.statuses[raw.status] += 1
                 if raw.status == 401 and token is not None and not refreshed_after_401:
@@ -233,7 +242,7 @@ class Mall:
             raise QuotaHeadroomError(self.mall_id, self.quota.usage, ceiling, self.quota.pause_left())
         yield self
 
-    async def call(self, method: str, path: str, *args: Any, **params: Any) -> Any:
+    async def call(self, method: str, path: str, /, *args: Any, **params: Any) -> Any:
         """Call any route by its documented method and path, e.g.
         `await mall.call("GET", "/api/v2/admin/products/{product_no}", product_no=1)`.
         Same validation, pacing and retries as the generated coroutines."""
@@ -242,7 +251,7 @@ class Mall:
         retry_writes = bool(params.pop("retry_writes", False))
         route = find_route(method, path)
         return await self.execute(
-            prepare(route, args, params), typed=typed, timeout=timeout, retry_writes=retry_writes
+            self.prepare(route, args, params), typed=typed, timeout=timeout, retry_writes=retry_writes
         )
 
 

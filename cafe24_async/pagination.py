@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from cafe24_async.errors import PaginationCapError
-from cafe24_async.params import prepare
 from cafe24_async.routes.route import Pagination, Route
 
 if TYPE_CHECKING:
@@ -209,6 +208,6 @@ async def fetch_page(
     query = dict(params, limit=limit)
     if has_offset and offset:
         query["offset"] = offset
-    prepared = prepare(route, args, query)
+    prepared = mall.prepare(route, args, query)
     page = await mall.execute(prepared, typed=False, timeout=timeout)
     return list(page) if page else []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -134,7 +135,8 @@ def _check_one(param: Param, value: Any, route: Route) -> str:
 
 
 def _is_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple, set, frozenset))
+    """Several values: any sequence or set except text."""
+    return isinstance(value, (Sequence, AbstractSet)) and not isinstance(value, (str, bytes, bytearray))
 
 
 def render_query_value(param: Param, value: Any, route: Route) -> str:
@@ -249,9 +251,18 @@ def _as_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
 
 
-def prepare(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> PreparedRequest:
-    """Validate and render one call of `route`. Raises `ValidationError`; sends nothing."""
-    kwargs = dict(kwargs)
+def prepare(
+    route: Route,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    implicit: Mapping[str, Any] | None = None,
+) -> PreparedRequest:
+    """Validate and render one call of `route`. Raises `ValidationError`; sends nothing.
+
+    `implicit` holds values the caller need not give (the Analytics API's
+    `mall_id`, filled in from the mall); a value given explicitly wins.
+    """
+    kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
     path = bind_path(route, args, kwargs)
     many = kwargs.pop("requests", None)
     given = {k: v for k, v in kwargs.items() if v is not None}

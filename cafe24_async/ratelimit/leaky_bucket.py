@@ -11,6 +11,19 @@ This subclass adds what aiolimiter has no public way to do:
   a stale server snapshot never lowers what we know we sent.
 - `acquire(ceiling=...)`: a route with a lower documented "Request Limit" may
   only start while the level is below that ceiling.
+- in-flight floor: a call counts from the moment it is allowed, but the server
+  only starts draining it once it arrives. So the local level never leaks below
+  the number of calls still in flight (`release()` ends one). Without the floor,
+  calls held up on the way (a busy connection pool) would drain locally while
+  the server, still empty of them, drains nothing, and then arrive together at a
+  server fuller than the estimate.
+
+- foreign use: other apps draining the same bucket leave this client less than
+  the full drain rate. Between two reports the server's count moves by our calls
+  plus theirs minus the drain, so `(used - used_before) - ours + drain * dt` is
+  what the others used; a time-decayed average of it is `foreign_rate`, and the
+  local bucket drains at `leak_rate - foreign_rate`. (The sum telescopes, so the
+  ±1 rounding of each report does not add up.)
 
 It touches aiolimiter's private `_level`, `_leak` and `_wake_next`; a test fails
 if those change in a new aiolimiter release.
@@ -18,25 +31,39 @@ if those change in a new aiolimiter release.
 
 from __future__ import annotations
 
+import math
+
 from aiolimiter import AsyncLimiter
 
 
 class ServerSyncedBucket(AsyncLimiter):
     """A leaky bucket of `capacity` calls draining `leak_rate` calls per second."""
 
-    __slots__ = ("leak_rate",)
+    __slots__ = ("_f_calls", "_f_time", "_prev_report", "in_flight", "leak_rate", "reported")
 
     def __init__(self, capacity: float, leak_rate: float) -> None:
         if capacity < 1 or leak_rate <= 0:
             raise ValueError("capacity must be >= 1 and leak_rate > 0")
         super().__init__(capacity, capacity / leak_rate)
         self.leak_rate = leak_rate
+        #: Calls allowed and not yet answered.
+        self.in_flight = 0
+        self._prev_report: tuple[float, float] | None = None
+        #: True once the server has reported the bucket's level.
+        self.reported = False
+        self._f_calls = 0.0
+        self._f_time = 0.0
 
     def __repr__(self) -> str:
         return (
             f"ServerSyncedBucket(level={self.level:.2f}, capacity={self.capacity:g}, "
-            f"leak_rate={self.leak_rate:g}/s, waiters={len(self._waiters)})"
+            f"leak_rate={self.leak_rate:g}/s, in_flight={self.in_flight}, waiters={len(self._waiters)})"
         )
+
+    def _leak(self) -> None:
+        super()._leak()
+        if self._level < self.in_flight:
+            self._level = float(self.in_flight)
 
     @property
     def capacity(self) -> float:
@@ -63,16 +90,51 @@ class ServerSyncedBucket(AsyncLimiter):
         """
         extra = 0.0 if ceiling is None else max(0.0, self.capacity - max(1.0, ceiling))
         await super().acquire(amount + extra)
+        self.in_flight += 1
         if extra:
             self._level -= extra
             self._wake_next()
 
-    def sync(self, used: float, capacity: float | None = None) -> None:
-        """Take in the server's report `used/capacity` (the larger level wins)."""
+    def release(self) -> None:
+        """One call acquired earlier got its answer (or failed): it may now drain."""
+        if self.in_flight <= 0:
+            raise RuntimeError("release() without a matching acquire()")
+        self.in_flight -= 1
+        self._wake_next()
+
+    @property
+    def foreign_rate(self) -> float:
+        """Calls per second other users of the bucket are estimated to make."""
+        return self._f_calls / self._f_time if self._f_time > 0 else 0.0
+
+    def sync(self, used: float, capacity: float | None = None, counted: bool = True) -> None:
+        """Take in the server's report `used/capacity` (the larger level wins).
+
+        `counted` is False for a refused (429) call, which the server did not add.
+        """
         self._leak()
-        if capacity is not None and capacity >= 1 and capacity != self.max_rate:
+        self.reported = True
+        if capacity is not None and capacity >= 1:
             self.max_rate = capacity
-            self.time_period = capacity / self.leak_rate
+        self._learn_foreign_use(float(used), counted)
+        drain = max(self.leak_rate * 0.05, self.leak_rate - self.foreign_rate)
+        self._rate_per_sec = drain
+        self.time_period = self.max_rate / drain
         if used > self._level:
             self._level = min(float(used), float(self.max_rate))
         self._wake_next()
+
+    def _learn_foreign_use(self, used: float, counted: bool) -> None:
+        now = self._loop.time()
+        previous, self._prev_report = self._prev_report, (now, used)
+        if previous is None:
+            return
+        then, used_before = previous
+        dt = now - then
+        drained = self.leak_rate * dt
+        if dt <= 0 or used_before < drained:
+            return  # the bucket may have run dry in between: the drain is unknown
+        others = used - used_before - (1.0 if counted else 0.0) + drained
+        decay = math.exp(-dt / (2 * self.max_rate / self.leak_rate))
+        self._f_calls = self._f_calls * decay + max(0.0, others)
+        self._f_time = self._f_time * decay + dt

@@ -57,9 +57,41 @@ class Limiter(Protocol):
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Take in the rate-limit headers of a response (errors included)."""
 
+    def release(self) -> None:
+        """The call let through by `acquire` is over (answered, failed or cancelled).
+        Called exactly once per `acquire`."""
+
     @property
     def level(self) -> float:
         """How full the pacing object is now, in calls."""
+
+
+class FirstReportGate:
+    """Until the server has reported the bucket's level, let one call through at a time.
+
+    A new client knows nothing of what other apps have put in the bucket; a
+    blind burst of 40 into a bucket already holding 35 gets 35 refusals. One
+    probing call costs one round trip and tells the level.
+    """
+
+    def __init__(self, bucket: ServerSyncedBucket) -> None:
+        self._bucket = bucket
+        self._lock = asyncio.Lock()
+        self._probing = False
+
+    async def enter(self) -> None:
+        if self._bucket.reported:
+            return
+        await self._lock.acquire()
+        if self._bucket.reported:
+            self._lock.release()
+        else:
+            self._probing = True  # held until this call's answer is in
+
+    def leave(self) -> None:
+        if self._probing:
+            self._probing = False
+            self._lock.release()
 
 
 class LeakyBucketLimiter:
@@ -71,6 +103,7 @@ class LeakyBucketLimiter:
         self.window = (
             SlidingWindow(settings.max_per_second, 1.0, clock) if settings.max_per_second else None
         )
+        self._gate = FirstReportGate(self.bucket)
         self._clock = clock
         self._stats = stats
 
@@ -89,16 +122,29 @@ class LeakyBucketLimiter:
 
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
-        await self.bucket.acquire(ceiling=self.ceiling(route))
+        await self._gate.enter()
+        try:
+            await self.bucket.acquire(ceiling=self.ceiling(route))
+        except BaseException:
+            self._gate.leave()
+            raise
         if self.window is not None:
-            await self.window.acquire()
+            try:
+                await self.window.acquire()
+            except BaseException:
+                self.release()  # cancelled after the bucket let it through: give the place back
+                raise
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+
+    def release(self) -> None:
+        self.bucket.release()
+        self._gate.leave()
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
-            self.bucket.sync(used, capacity)
+            self.bucket.sync(used, capacity, counted=status != 429)
             self._stats.server_level, self._stats.server_capacity = used, capacity
         elif status == 429:
             self.bucket.sync(self.bucket.capacity)
@@ -114,6 +160,7 @@ class TokenBucketLimiter:
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
         self.bucket = ServerSyncedBucket(settings.analytics_burst, settings.analytics_refill_per_second)
+        self._gate = FirstReportGate(self.bucket)
         self._clock = clock
         self._stats = stats
 
@@ -126,15 +173,24 @@ class TokenBucketLimiter:
 
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
-        await self.bucket.acquire()
+        await self._gate.enter()
+        try:
+            await self.bucket.acquire()
+        except BaseException:
+            self._gate.leave()
+            raise
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+
+    def release(self) -> None:
+        self.bucket.release()
+        self._gate.leave()
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         remaining = header_float(headers, "X-RateLimit-Remaining")
         burst = header_float(headers, "X-RateLimit-Burst-Capacity")
         capacity = burst if burst and burst >= 1 else self.bucket.capacity
         if remaining is not None:
-            self.bucket.sync(max(0.0, capacity - remaining), capacity)
+            self.bucket.sync(max(0.0, capacity - remaining), capacity, counted=status != 429)
         elif status == 429:
             self.bucket.sync(self.bucket.capacity)
 
@@ -179,6 +235,9 @@ class FixedWindowLimiter:
                     break
                 await self._clock.sleep(self._window_start + self.window - self._clock.monotonic())
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+
+    def release(self) -> None:
+        """Nothing to do: a fixed window counts calls, not calls in flight."""
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         limit = header_float(headers, "X-RateLimit-Limit")

@@ -16,13 +16,57 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+class RouteNotFoundError(KeyError):
+    """No documented route has this method and path (the message says what is close)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def find_route(method: str, path: str, api: str | None = None) -> Route:
-    """The route documented as `METHOD path` (placeholders named as in the docs)."""
-    method = method.upper()
+    """The route documented as `METHOD path` (placeholders named as in the docs).
+
+    Raises `RouteNotFoundError` (a `KeyError`) naming the closest documented routes.
+    """
+    method = method.upper() if isinstance(method, str) else method
     for route in ROUTES:
         if route.method == method and route.path == path and (api is None or route.api == api):
             return route
-    raise KeyError(f"no documented route {method} {path}")
+    raise RouteNotFoundError(f"no documented route {method} {path}{_hint(method, path, api)}")
+
+
+def _hint(method: object, path: object, api: str | None) -> str:
+    """What the caller probably meant: another method, placeholders, or a near path."""
+    candidates = [r for r in ROUTES if api is None or r.api == api]
+    methods = sorted({r.method for r in candidates})
+    if method not in methods:
+        return f"; the method must be one of {', '.join(methods)}"
+    if not isinstance(path, str):
+        return "; the path must be a string such as '/api/v2/admin/products/{product_no}'"
+    same_path = sorted({r.method for r in candidates if r.path == path})
+    if same_path:
+        return f"; {path} is documented for {', '.join(same_path)}"
+    for route in candidates:
+        if route.method == method and _fills(route.path, path):
+            return (
+                f"; write the path as documented, {route.path}, and pass the values as "
+                "arguments (positional or by name)"
+            )
+    import difflib
+
+    paths = sorted({r.path for r in candidates if r.method == method})
+    close = difflib.get_close_matches(path, paths, n=3, cutoff=0.75)
+    if close:
+        return "; did you mean " + " or ".join(f"{method} {p}" for p in close) + "?"
+    return "; docs/routes.md lists every documented route"
+
+
+def _fills(template: str, path: str) -> bool:
+    """True when `path` is `template` with its placeholders replaced by values."""
+    want, got = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(want) == len(got) and all(
+        w == g or (w.startswith("{") and bool(g)) for w, g in zip(want, got, strict=True)
+    ) and want != got
 
 
 __all__ = [
@@ -33,5 +77,6 @@ __all__ = [
     "Pagination",
     "Param",
     "Route",
+    "RouteNotFoundError",
     "find_route",
 ]

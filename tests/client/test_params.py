@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -87,7 +87,7 @@ def test_required_params() -> None:
 
 
 def test_dates_rendered_in_korea_time() -> None:
-    q = dict(prepare(ORDERS, (), {"start_date": date(2026, 1, 1), "end_date": datetime(2026, 1, 31, 15, 0, tzinfo=timezone.utc)}).query)
+    q = dict(prepare(ORDERS, (), {"start_date": date(2026, 1, 1), "end_date": datetime(2026, 1, 31, 15, 0, tzinfo=UTC)}).query)
     assert q == {"start_date": "2026-01-01", "end_date": "2026-02-01T00:00:00+09:00"}
     naive = dict(prepare(ORDERS, (), {"start_date": datetime(2026, 1, 1, 9, 30), "end_date": "2026-01-02"}).query)
     assert naive["start_date"] == "2026-01-01T09:30:00+09:00"

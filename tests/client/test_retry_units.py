@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from cafe24_async.errors import (
@@ -49,7 +49,7 @@ def test_retry_after_both_forms() -> None:
     assert parse_retry_after("2") == 2.0
     assert parse_retry_after("2.0") == 2.0
     assert parse_retry_after("0.25") == 0.25
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     http_date = format_datetime(now + timedelta(seconds=30), usegmt=True)
     assert parse_retry_after(http_date, now) == 30.0
     assert parse_retry_after("garbage") is None

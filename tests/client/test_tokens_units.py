@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from cafe24_async import FileTokenStore, ManualClock, MemoryTokenStore, Reauthor
 from cafe24_async.auth.refresher import TokenRefresher
 from cafe24_async.errors import Cafe24ConnectionError
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def token(access: str = "access-secret-1", refresh: str = "refresh-secret-1", minutes: float = 120) -> Token:
@@ -33,7 +33,7 @@ def test_documented_response_is_korea_time() -> None:
         "refresh_token_expires_at": "2021-03-15T12:00:00.000", "scopes": ["mall.read_product"],
         "mall_id": "yourmall", "issued_at": "2021-03-01T12:00:00.000",
     })
-    assert t.expires_at == datetime(2021, 3, 1, 5, 0, tzinfo=timezone.utc)
+    assert t.expires_at == datetime(2021, 3, 1, 5, 0, tzinfo=UTC)
     assert t.scopes == ("mall.read_product",)
 
 

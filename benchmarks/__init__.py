@@ -1,0 +1,1 @@
+"""Benchmarks: timings that guard the library's performance claims (run as modules)."""

@@ -1,0 +1,1 @@
+"""Tests of the typed records (cafe24_async.models)."""

@@ -161,6 +161,7 @@ class Mall:
                 headers, token = await self._auth_headers(api)
                 headers.update(client.extra_headers)
                 self.stats.requests += 1
+                self.stats.by_route[route.qualified_name] += 1
                 raw = await transport.send(
                     session, route.method, url, query=query, json_body=prepared.body,
                     headers=headers, timeout=call_timeout, label=label,

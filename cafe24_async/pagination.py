@@ -79,6 +79,8 @@ class Page:
 
     records: list[Any]
     cursor: Cursor
+    #: Records the current window holds, from its count (None when unknown).
+    expected: int | None = None
 
 
 async def iterate_pages(
@@ -178,7 +180,7 @@ async def _window_pages(
             full_at_cap = len(page) >= limit and (
                 last_offset is None or page_offset + limit > last_offset
             )
-            yield Page(fresh, Cursor(start.window, floor, page_offset + limit, highest, seen))
+            yield Page(fresh, Cursor(start.window, floor, page_offset + limit, highest, seen), total)
         if not full_at_cap:
             return
         if pg.keyset is None or highest is None or highest == floor:

@@ -20,6 +20,8 @@ class MallStats:
     requests: int = 0
     #: Responses by HTTP status.
     statuses: Counter[int] = attrs.field(factory=Counter)
+    #: Requests by route (`admin.products.list`), retries included.
+    by_route: Counter[str] = attrs.field(factory=Counter)
     retries: int = 0
     throttled: int = 0
     refreshes: int = 0
@@ -37,4 +39,5 @@ class MallStats:
     def as_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self)
         data["statuses"] = dict(self.statuses)
+        data["by_route"] = dict(self.by_route)
         return data

@@ -1,0 +1,15 @@
+"""Bulk exports: every record of a resource, from many malls, exactly once, resumable."""
+
+from cafe24_async.export.job import ExportReport, ExportSpec, run_export
+from cafe24_async.export.progress import Progress
+from cafe24_async.export.resources import ExportError, exportable, resolve_resource
+
+__all__ = [
+    "ExportError",
+    "ExportReport",
+    "ExportSpec",
+    "Progress",
+    "exportable",
+    "resolve_resource",
+    "run_export",
+]

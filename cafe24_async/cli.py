@@ -209,6 +209,11 @@ async def cmd_export(args: argparse.Namespace) -> int:
                                       concurrency=args.concurrency, progress=progress)
     if progress is not None:
         progress.finish(report.summary())
+    elif report.errors:
+        print(report.summary(), file=sys.stderr)
+    if any(isinstance(e, ReauthorizeError) for e in report.failures.values()):
+        print("cafe24-async: re-authorize the mall(s) above with `cafe24-async auth url`", file=sys.stderr)
+        return EXIT_AUTH
     return EXIT_API if report.errors else EXIT_OK
 
 

@@ -142,9 +142,9 @@ async def ordered_pages(
     """Yield `(offset, page)` in order until a short page or `last_offset`.
 
     `expected` is how many records remain from `first_offset`, from a count
-    taken before reading (None when unknown): exactly the pages that hold them
-    are fetched, concurrently. With no count, pages are fetched one at a time
-    until a short one.
+    taken before reading (None when unknown): the pages that hold them are
+    fetched concurrently. Past them, or with no count, pages are fetched one at
+    a time until a short one, so a stale count never loses records.
     """
     from cafe24_async.pagination import fetch_page
 
@@ -176,9 +176,8 @@ async def ordered_pages(
         offset = result.input
         if len(page) < limit:
             return
-    if expected is not None:
-        return  # the count said this was all (records created since are not chased)
-    # Size unknown: continue one page at a time.
+    # The last page was full: the count was short (records created since, or no
+    # count at all), so go on one page at a time until a short page.
     while True:
         offset += limit
         if not has_offset or (last_offset is not None and offset > last_offset):

@@ -152,7 +152,7 @@ async def _window_pages(
         params["fields"] = _with_key_field(params["fields"], key)
     if total is None:
         total = await count_of(mall, route, args, params, timeout)
-    seen = start.seen
+    seen = start.seen or offset  # records of the window before `offset`
     highest = start.highest if start.highest is not None else floor
     last_offset = pg.offset_max if pg.has_offset else 0
 
@@ -162,7 +162,7 @@ async def _window_pages(
         if pg.keyset and floor is not None:
             segment_params[pg.keyset] = floor
         full_at_cap = last_offset is not None and offset > last_offset and start.offset > 0
-        expected = None if total is None else max(0, total - seen - (offset if floor is None else 0))
+        expected = None if total is None else max(0, total - seen)
         async for page_offset, page in ordered_pages(
             mall, route, args, segment_params, limit=limit, first_offset=offset,
             last_offset=last_offset, has_offset=pg.has_offset, timeout=timeout,

@@ -79,6 +79,8 @@ class ExportReport:
     resumed: bool
     errors: dict[str, str] = attrs.field(factory=dict)
     output: str = "-"
+    #: The exception that stopped each failed mall.
+    failures: dict[str, BaseException] = attrs.field(factory=dict, repr=False)
 
     @property
     def total(self) -> int:
@@ -154,6 +156,7 @@ async def run_export(
     run_records: dict[str, int] = dict.fromkeys(spec.malls, 0)
     expected: dict[str, int | None] = {}
     errors: dict[str, str] = {}
+    failures: dict[str, BaseException] = {}
     queue: asyncio.Queue[tuple[str, Page | BaseException | None]] = asyncio.Queue(maxsize=16)
     started = time.monotonic()
 
@@ -206,6 +209,7 @@ async def run_export(
                 continue
             if isinstance(item, BaseException):
                 errors[mall_id] = f"{type(item).__name__}: {item}"
+                failures[mall_id] = item
                 active -= 1
                 continue
             records = [r if "mall_id" in r else {"mall_id": mall_id, **r} for r in item.records]
@@ -255,6 +259,7 @@ async def run_export(
         resumed=resumed,
         errors=errors,
         output=output,
+        failures=failures,
     )
     show(force=True)
     return report

@@ -27,6 +27,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 
+from cafe24_async.transport import TimeoutSettings
+
 if TYPE_CHECKING:
     from cafe24_async.models import generated as models
 
@@ -40,6 +42,8 @@ DateLike: TypeAlias = date | datetime | str
 Number: TypeAlias = int | float | Decimal
 #: `fields=`: the response fields to return, as a list or a comma-joined string.
 Fields: TypeAlias = Sequence[str] | str
+#: `timeout=`: seconds for the whole call (retries included), or per-request limits.
+Timeout: TypeAlias = float | TimeoutSettings
 
 __all__ = [
     "Admin",
@@ -309,6 +313,7 @@ __all__ = [
     "JsonObject",
     "Number",
     "PathValue",
+    "Timeout",
 ]
 
 
@@ -407,7 +412,7 @@ class Admin_Activitylogs(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an action log
@@ -433,7 +438,7 @@ class Admin_Activitylogs(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of action logs
@@ -507,7 +512,7 @@ class Admin_Apps(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an app information
@@ -523,8 +528,9 @@ class Admin_Apps(Protocol):
         extension_type: Literal["section", "embedded"] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an app information
@@ -557,7 +563,7 @@ class Admin_Appstore_Orders(Protocol):
         typed: Literal[True],
         automatic_payment: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.AppstoreOrder:
         """Create a Cafe24 Store order
@@ -582,7 +588,7 @@ class Admin_Appstore_Orders(Protocol):
         automatic_payment: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -592,7 +598,7 @@ class Admin_Appstore_Orders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.AppstoreOrder: ...
     @overload
@@ -602,7 +608,27 @@ class Admin_Appstore_Orders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.AppstoreOrder | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.AppstoreOrder: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.AppstoreOrder | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -613,7 +639,7 @@ class Admin_Appstore_Orders(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.AppstoreOrder:
         """Retreive a Cafe24 Store order
@@ -632,7 +658,7 @@ class Admin_Appstore_Orders(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -649,7 +675,7 @@ class Admin_Appstore_Payments(Protocol):
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of Cafe24 Store payments
@@ -678,7 +704,7 @@ class Admin_Appstore_Payments(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.AppstorePayment]:
         """Retrieve a list of Cafe24 Store payments
@@ -709,7 +735,7 @@ class Admin_Appstore_Payments(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -790,7 +816,7 @@ class Admin_Autodisplay(Protocol):
         except_categories_scope: Literal["A", "C"] | None = None,
         except_categories: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create auto layout for selected product category
@@ -821,7 +847,17 @@ class Admin_Autodisplay(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -831,7 +867,7 @@ class Admin_Autodisplay(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete auto layout for selected product category
@@ -851,7 +887,7 @@ class Admin_Autodisplay(Protocol):
         display_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of auto layouts
@@ -880,8 +916,9 @@ class Admin_Autodisplay(Protocol):
         except_categories_scope: Literal["A", "C"] | None = None,
         except_categories: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update auto layout for selected product category
@@ -920,7 +957,7 @@ class Admin_Automessages_Arguments(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve the list of available variables for automated messages
@@ -942,7 +979,7 @@ class Admin_Automessages_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve the automated message settings
@@ -962,7 +999,7 @@ class Admin_Automessages_Setting(Protocol):
         shop_no: int | None = None,
         send_method_push: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an automated message
@@ -982,7 +1019,17 @@ class Admin_Automessages_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -1003,7 +1050,7 @@ class Admin_Benefits(Protocol):
         platform_types: Sequence[Literal["P", "M", "A"]] | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customer benefits
@@ -1048,7 +1095,7 @@ class Admin_Benefits(Protocol):
         gift_product_bundle: Mapping[str, Any] | None = None,
         icon_url: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a customer benefit
@@ -1085,7 +1132,17 @@ class Admin_Benefits(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -1095,7 +1152,7 @@ class Admin_Benefits(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a customer benefit
@@ -1115,7 +1172,7 @@ class Admin_Benefits(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a customer benefit
@@ -1143,7 +1200,7 @@ class Admin_Benefits(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of customer benefits
@@ -1234,8 +1291,9 @@ class Admin_Benefits(Protocol):
         shipping_fee_sale: Mapping[str, Any] | None = None,
         icon_url: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a customer benefit
@@ -1278,7 +1336,7 @@ class Admin_Boards(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of boards
@@ -1329,7 +1387,7 @@ class Admin_Boards_Articles(Protocol):
         naverpay_review_id: Any = None,
         attach_file_urls: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a board post
@@ -1376,7 +1434,18 @@ class Admin_Boards_Articles(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        board_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -1387,7 +1456,7 @@ class Admin_Boards_Articles(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a board post
@@ -1425,7 +1494,7 @@ class Admin_Boards_Articles(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of posts for a board
@@ -1542,8 +1611,9 @@ class Admin_Boards_Articles(Protocol):
         attach_file_url4: str | None = None,
         attach_file_url5: str | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a board post
@@ -1594,7 +1664,7 @@ class Admin_Boards_Articles_Comments(Protocol):
         created_date: DateLike | None = None,
         attach_file_urls: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a comment for a board post
@@ -1626,7 +1696,19 @@ class Admin_Boards_Articles_Comments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        board_no: PathValue,
+        article_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -1638,7 +1720,7 @@ class Admin_Boards_Articles_Comments(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a comment for a board post
@@ -1664,7 +1746,7 @@ class Admin_Boards_Articles_Comments(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of comments for a board post
@@ -1731,7 +1813,7 @@ class Admin_Boards_Comments(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve comments in bulk
@@ -1790,7 +1872,7 @@ class Admin_Boards_Seo(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve seo settings for board
@@ -1813,8 +1895,9 @@ class Admin_Boards_Seo(Protocol):
         meta_description: Any = None,
         meta_keywords: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update seo settings for board
@@ -1844,7 +1927,7 @@ class Admin_Brands(Protocol):
         use_brand: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of brands
@@ -1869,7 +1952,7 @@ class Admin_Brands(Protocol):
         shop_no: Any = None,
         use_brand: bool | Literal["T", "F"] | None = None,
         search_keyword: str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Brand:
         """Create a brand
@@ -1892,7 +1975,7 @@ class Admin_Brands(Protocol):
         use_brand: bool | Literal["T", "F"] | None = None,
         search_keyword: str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -1902,7 +1985,7 @@ class Admin_Brands(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Brand: ...
     @overload
@@ -1912,7 +1995,27 @@ class Admin_Brands(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Brand | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Brand: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Brand | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -1922,7 +2025,7 @@ class Admin_Brands(Protocol):
         brand_code: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Brand:
         """Delete a brand
@@ -1939,7 +2042,7 @@ class Admin_Brands(Protocol):
         brand_code: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -1955,7 +2058,7 @@ class Admin_Brands(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Brand]:
         """Retrieve a list of brands
@@ -1985,7 +2088,7 @@ class Admin_Brands(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -2053,7 +2156,8 @@ class Admin_Brands(Protocol):
         use_brand: bool | Literal["T", "F"] | None = None,
         search_keyword: str | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Brand | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Brand:
         """Update a brand
@@ -2078,8 +2182,9 @@ class Admin_Brands(Protocol):
         use_brand: bool | Literal["T", "F"] | None = None,
         search_keyword: str | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Brand | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -2152,7 +2257,7 @@ class Admin_Bundleproducts(Protocol):
         exposure_limit_type: Literal["A", "M"] | None = None,
         exposure_group_list: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a bundle
@@ -2229,7 +2334,17 @@ class Admin_Bundleproducts(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -2239,7 +2354,7 @@ class Admin_Bundleproducts(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a bundle
@@ -2260,7 +2375,7 @@ class Admin_Bundleproducts(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["discountprice", "decorationimages", "benefits", "memos", "hits", "seo", "tags", "additionalimages"]] | str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a bundle
@@ -2308,7 +2423,7 @@ class Admin_Bundleproducts(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["discountprice", "decorationimages", "benefits", "additionalimages"]] | str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of bundles
@@ -2504,8 +2619,9 @@ class Admin_Bundleproducts(Protocol):
         exposure_limit_type: Literal["A", "M"] | None = None,
         exposure_group_list: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a bundle
@@ -2609,7 +2725,7 @@ class Admin_Cancellation(Protocol):
         refund_bank_account_holder: str | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create multiple order cancellations
@@ -2643,7 +2759,17 @@ class Admin_Cancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -2654,7 +2780,7 @@ class Admin_Cancellation(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an order cancellation
@@ -2682,7 +2808,7 @@ class Admin_Cancellation(Protocol):
         undone_reason: str | None = None,
         exposed_undone_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Change cancellation details in bulk
@@ -2709,7 +2835,17 @@ class Admin_Cancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -2731,7 +2867,7 @@ class Admin_Cancellationrequests(Protocol):
         refund_bank_account_holder: str | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a cancellation request for multiple items
@@ -2757,7 +2893,17 @@ class Admin_Cancellationrequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -2774,7 +2920,7 @@ class Admin_Cancellationrequests(Protocol):
         display_reject_reason: bool | Literal["T", "F"] | None = None,
         reject_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Reject a cancellation request for multiple items
@@ -2799,7 +2945,17 @@ class Admin_Cancellationrequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -2823,7 +2979,7 @@ class Admin_Carriers(Protocol):
         shipping_fee_setting: bool | Literal["T", "F"] | None = None,
         shipping_fee_setting_detail: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a shipping carrier
@@ -2851,7 +3007,17 @@ class Admin_Carriers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -2862,7 +3028,7 @@ class Admin_Carriers(Protocol):
         shop_no: Any = None,
         delete_default_carrier: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a shipping carrier
@@ -2883,7 +3049,7 @@ class Admin_Carriers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a shipping carrier
@@ -2902,7 +3068,7 @@ class Admin_Carriers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of shipping carriers
@@ -2921,8 +3087,9 @@ class Admin_Carriers(Protocol):
         shop_no: Any = None,
         default_shipping_carrier: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a shipping carrier
@@ -2949,7 +3116,7 @@ class Admin_Carts(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a shopping cart
@@ -3012,7 +3179,7 @@ class Admin_Cashreceipt(Protocol):
         cellphone: str | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a cash receipt
@@ -3033,7 +3200,17 @@ class Admin_Cashreceipt(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3051,7 +3228,7 @@ class Admin_Cashreceipt(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of cash receipts
@@ -3127,7 +3304,7 @@ class Admin_Cashreceipt(Protocol):
         cellphone: str | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a cash receipt
@@ -3150,7 +3327,18 @@ class Admin_Cashreceipt(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        cashreceipt_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3167,7 +3355,7 @@ class Admin_Cashreceipt_Cancellation(Protocol):
         type: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a cash receipt cancellation
@@ -3188,7 +3376,18 @@ class Admin_Cashreceipt_Cancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        cashreceipt_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3209,7 +3408,7 @@ class Admin_Categories(Protocol):
         category_name: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of product categories
@@ -3258,7 +3457,7 @@ class Admin_Categories(Protocol):
         new_product_display_key: Literal["A", "R", "U", "N", "P", "S", "C", "L"] | None = None,
         new_product_display_sort: Literal["D", "A"] | None = None,
         new_product_display_period: Literal["W", "1D", "3D", "7D", "15D", "1M", "3M", "6M"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category:
         """Create a product category
@@ -3328,7 +3527,7 @@ class Admin_Categories(Protocol):
         new_product_display_sort: Literal["D", "A"] | None = None,
         new_product_display_period: Literal["W", "1D", "3D", "7D", "15D", "1M", "3M", "6M"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -3338,7 +3537,7 @@ class Admin_Categories(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category: ...
     @overload
@@ -3348,7 +3547,27 @@ class Admin_Categories(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Category | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Category: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Category | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3358,7 +3577,7 @@ class Admin_Categories(Protocol):
         category_no: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category:
         """Delete a product category
@@ -3376,7 +3595,7 @@ class Admin_Categories(Protocol):
         category_no: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3388,7 +3607,7 @@ class Admin_Categories(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category:
         """Retrieve a product category
@@ -3409,7 +3628,7 @@ class Admin_Categories(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3426,7 +3645,7 @@ class Admin_Categories(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Category]:
         """Retrieve a list of product categories
@@ -3458,7 +3677,7 @@ class Admin_Categories(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -3551,7 +3770,8 @@ class Admin_Categories(Protocol):
         new_product_display_sort: Literal["D", "A"] | None = None,
         new_product_display_period: Literal["W", "1D", "3D", "7D", "15D", "1M", "3M", "6M"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Category | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category:
         """Update a product category
@@ -3621,8 +3841,9 @@ class Admin_Categories(Protocol):
         new_product_display_sort: Literal["D", "A"] | None = None,
         new_product_display_period: Literal["W", "1D", "3D", "7D", "15D", "1M", "3M", "6M"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Category | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3637,7 +3858,7 @@ class Admin_Categories_Decorationimages(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve decoration image settings by category
@@ -3669,8 +3890,9 @@ class Admin_Categories_Decorationimages(Protocol):
         use_title_image_mobile: bool | Literal["T", "F"] | None = None,
         title_image_mobile: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update decoration images of a product category
@@ -3708,7 +3930,7 @@ class Admin_Categories_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products by category
@@ -3731,7 +3953,7 @@ class Admin_Categories_Products(Protocol):
         display_group: int | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Add products to a category
@@ -3752,7 +3974,18 @@ class Admin_Categories_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        category_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3763,7 +3996,7 @@ class Admin_Categories_Products(Protocol):
         *,
         display_group: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a product by category
@@ -3786,7 +4019,7 @@ class Admin_Categories_Products(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of products by category
@@ -3846,7 +4079,7 @@ class Admin_Categories_Products(Protocol):
         auto_sort: bool | Literal["T", "F"] | None = None,
         fixed_sort: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a product in product category
@@ -3871,7 +4104,18 @@ class Admin_Categories_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        category_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -3886,7 +4130,7 @@ class Admin_Categories_Seo(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve SEO settings by category
@@ -3910,8 +4154,9 @@ class Admin_Categories_Seo(Protocol):
         meta_description: Any = None,
         meta_keywords: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a product category SEO
@@ -3942,7 +4187,7 @@ class Admin_Classifications(Protocol):
         use_classification: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of custom categories
@@ -3970,7 +4215,7 @@ class Admin_Classifications(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Classification]:
         """Retrieve a list of custom categories
@@ -4000,7 +4245,7 @@ class Admin_Classifications(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -4069,7 +4314,7 @@ class Admin_Collectrequests(Protocol):
         collect_tracking_no: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a collection request
@@ -4090,7 +4335,18 @@ class Admin_Collectrequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        request_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4106,7 +4362,7 @@ class Admin_Control(Protocol):
         direct_url: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Order control
@@ -4125,7 +4381,17 @@ class Admin_Control(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4163,7 +4429,7 @@ class Admin_Coupons(Protocol):
         available_order_price_type: Literal["U", "I"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of coupons
@@ -4224,7 +4490,7 @@ class Admin_Coupons(Protocol):
         available_min_price: Number | None = None,
         discount_amount: Mapping[str, Any] | None = None,
         discount_rate: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Coupon:
         """Create a coupon
@@ -4281,7 +4547,7 @@ class Admin_Coupons(Protocol):
         discount_amount: Mapping[str, Any] | None = None,
         discount_rate: Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -4291,7 +4557,7 @@ class Admin_Coupons(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Coupon: ...
     @overload
@@ -4301,7 +4567,27 @@ class Admin_Coupons(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Coupon | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Coupon: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Coupon | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4335,7 +4621,7 @@ class Admin_Coupons(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Coupon]:
         """Retrieve a list of coupons
@@ -4402,7 +4688,7 @@ class Admin_Coupons(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -4526,7 +4812,8 @@ class Admin_Coupons(Protocol):
         immediate_issue_pause: Literal["I"] | None = None,
         immediate_issue_restart: Literal["I"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Coupon | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Coupon:
         """Coupon management
@@ -4553,8 +4840,9 @@ class Admin_Coupons(Protocol):
         immediate_issue_pause: Literal["I"] | None = None,
         immediate_issue_restart: Literal["I"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Coupon | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4580,7 +4868,7 @@ class Admin_Coupons_Issue(Protocol):
         issued_by_action_type: Any = None,
         issued_by_event_type: Any = None,
         request_admin_id: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CouponIssue:
         """POST /api/v2/admin/coupons/{coupon_no}/issue
@@ -4623,7 +4911,7 @@ class Admin_Coupons_Issue(Protocol):
         issued_by_event_type: Any = None,
         request_admin_id: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -4634,7 +4922,7 @@ class Admin_Coupons_Issue(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CouponIssue: ...
     @overload
@@ -4645,7 +4933,29 @@ class Admin_Coupons_Issue(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        coupon_no: PathValue,
+        *,
+        request: models.CouponIssue | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.CouponIssue: ...
+    @overload
+    async def create(
+        self,
+        coupon_no: PathValue,
+        *,
+        request: models.CouponIssue | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4671,7 +4981,7 @@ class Admin_Coupons_Issues(Protocol):
         issued_by_action_type: Literal["INSTALLATION", "ACCEPTING_PUSH"] | None = None,
         issued_by_event_type: Literal["C", "U", "B", "R", "Z", "Y", "X", "M", "W", "V", "L"] | None = None,
         request_admin_id: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CouponIssue:
         """Create coupon issuance history
@@ -4712,7 +5022,7 @@ class Admin_Coupons_Issues(Protocol):
         issued_by_event_type: Literal["C", "U", "B", "R", "Z", "Y", "X", "M", "W", "V", "L"] | None = None,
         request_admin_id: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -4723,7 +5033,7 @@ class Admin_Coupons_Issues(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CouponIssue: ...
     @overload
@@ -4734,7 +5044,29 @@ class Admin_Coupons_Issues(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        coupon_no: PathValue,
+        *,
+        request: models.CouponIssue | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.CouponIssue: ...
+    @overload
+    async def create(
+        self,
+        coupon_no: PathValue,
+        *,
+        request: models.CouponIssue | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -4755,7 +5087,7 @@ class Admin_Coupons_Issues(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.CouponIssue]:
         """Retrieve a list of issued coupons
@@ -4795,7 +5127,7 @@ class Admin_Coupons_Issues(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -4877,7 +5209,7 @@ class Admin_Coupons_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve coupon settings
@@ -4910,8 +5242,9 @@ class Admin_Coupons_Setting(Protocol):
         background_image_type: Literal["1", "2", "3", "4", "5"] | int | None = None,
         expiration_notice_date_setting: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update coupon settings
@@ -4960,7 +5293,7 @@ class Admin_Credits(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of credits by date range
@@ -5048,7 +5381,7 @@ class Admin_Credits_Report(Protocol):
         keyword: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a credit report by date range
@@ -5078,7 +5411,7 @@ class Admin_Currency(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Currency:
         """Retrieve currency settings
@@ -5093,7 +5426,7 @@ class Admin_Currency(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5109,7 +5442,7 @@ class Admin_Customergroup(Protocol):
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """GET /api/v2/admin/customergroup/count
@@ -5133,7 +5466,7 @@ class Admin_Customergroup(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Customergroup:
         """GET /api/v2/admin/customergroup/{group_no}
@@ -5155,7 +5488,7 @@ class Admin_Customergroup(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5168,7 +5501,7 @@ class Admin_Customergroup(Protocol):
         group_no: Sequence[int | str] | int | str | None = None,
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Customergroup]:
         """GET /api/v2/admin/customergroup
@@ -5192,7 +5525,7 @@ class Admin_Customergroup(Protocol):
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -5210,7 +5543,7 @@ class Admin_Customergroups(Protocol):
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customer tiers
@@ -5232,7 +5565,7 @@ class Admin_Customergroups(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Customergroup:
         """Retrieve a customer tier
@@ -5252,7 +5585,7 @@ class Admin_Customergroups(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5265,7 +5598,7 @@ class Admin_Customergroups(Protocol):
         group_no: Sequence[int | str] | int | str | None = None,
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Customergroup]:
         """Retrieve a list of customer tiers
@@ -5287,7 +5620,7 @@ class Admin_Customergroups(Protocol):
         group_name: Sequence[str] | str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -5304,7 +5637,7 @@ class Admin_Customergroups_Customers(Protocol):
         shop_no: Any = None,
         fixed_group: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update a customer's customer tier
@@ -5326,7 +5659,18 @@ class Admin_Customergroups_Customers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        group_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -5340,7 +5684,7 @@ class Admin_Customergroups_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve customer tier settings
@@ -5374,7 +5718,7 @@ class Admin_Customers(Protocol):
         typed: Literal[True],
         shop_no: int | None = None,
         is_point_check: bool | Literal["F", "T"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Customer:
         """Delete an account
@@ -5395,7 +5739,7 @@ class Admin_Customers(Protocol):
         shop_no: int | None = None,
         is_point_check: bool | Literal["F", "T"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5408,7 +5752,7 @@ class Admin_Customers(Protocol):
         cellphone: Sequence[int | str] | int | str | None = None,
         member_id: Sequence[str] | str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Customer]:
         """Retrieve a list of customers
@@ -5431,7 +5775,7 @@ class Admin_Customers(Protocol):
         member_id: Sequence[str] | str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -5446,7 +5790,7 @@ class Admin_Customers_Autoupdate(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve customer tier auto-update details
@@ -5470,7 +5814,7 @@ class Admin_Customers_Coupons(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customer coupons
@@ -5491,7 +5835,7 @@ class Admin_Customers_Coupons(Protocol):
         shop_no: Any = None,
         issue_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a customer coupon
@@ -5515,7 +5859,7 @@ class Admin_Customers_Coupons(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of customer coupons
@@ -5575,7 +5919,7 @@ class Admin_Customers_Invitation(Protocol):
         invitation_type: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Send an invitation to activate account
@@ -5596,7 +5940,18 @@ class Admin_Customers_Invitation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        member_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5611,7 +5966,7 @@ class Admin_Customers_Memos(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customer memos
@@ -5635,7 +5990,7 @@ class Admin_Customers_Memos(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         important_flag: bool | Literal["T", "F"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo:
         """Create a customer memo
@@ -5661,7 +6016,7 @@ class Admin_Customers_Memos(Protocol):
         shop_no: Any = None,
         important_flag: bool | Literal["T", "F"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -5672,7 +6027,7 @@ class Admin_Customers_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo: ...
     @overload
@@ -5683,7 +6038,29 @@ class Admin_Customers_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        member_id: PathValue,
+        *,
+        request: models.CustomerMemo | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.CustomerMemo: ...
+    @overload
+    async def create(
+        self,
+        member_id: PathValue,
+        *,
+        request: models.CustomerMemo | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5695,7 +6072,7 @@ class Admin_Customers_Memos(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo:
         """Delete a customer memo
@@ -5717,7 +6094,7 @@ class Admin_Customers_Memos(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5730,7 +6107,7 @@ class Admin_Customers_Memos(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo:
         """Retrieve a customer memo
@@ -5753,7 +6130,7 @@ class Admin_Customers_Memos(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5771,7 +6148,7 @@ class Admin_Customers_Memos(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.CustomerMemo]:
         """Retrieve a list of customer memos
@@ -5806,7 +6183,7 @@ class Admin_Customers_Memos(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -5881,7 +6258,7 @@ class Admin_Customers_Memos(Protocol):
         shop_no: Any = None,
         memo: Any = None,
         important_flag: bool | Literal["T", "F"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo:
         """Update a customer memo
@@ -5909,7 +6286,7 @@ class Admin_Customers_Memos(Protocol):
         memo: Any = None,
         important_flag: bool | Literal["T", "F"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -5921,7 +6298,7 @@ class Admin_Customers_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerMemo: ...
     @overload
@@ -5933,7 +6310,31 @@ class Admin_Customers_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        member_id: PathValue,
+        memo_no: PathValue,
+        *,
+        request: models.CustomerMemo | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.CustomerMemo: ...
+    @overload
+    async def update(
+        self,
+        member_id: PathValue,
+        memo_no: PathValue,
+        *,
+        request: models.CustomerMemo | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -5948,7 +6349,7 @@ class Admin_Customers_Paymentinformation(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete customer s payment information by payment method id
@@ -5968,7 +6369,7 @@ class Admin_Customers_Paymentinformation(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete customer's payment information
@@ -5988,7 +6389,7 @@ class Admin_Customers_Paymentinformation(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a customer's list of payment methods
@@ -6012,7 +6413,7 @@ class Admin_Customers_Plusapp(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve app installation information
@@ -6045,7 +6446,7 @@ class Admin_Customers_Reviews(Protocol):
         mileage: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """GET /api/v2/admin/customers/{writing_id}/reviews/count
@@ -6078,7 +6479,7 @@ class Admin_Customers_Reviews(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.CustomerReview:
         """GET /api/v2/admin/customers/{writing_id}/reviews/{review_no}
@@ -6102,7 +6503,7 @@ class Admin_Customers_Reviews(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -6126,7 +6527,7 @@ class Admin_Customers_Reviews(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.CustomerReview]:
         """GET /api/v2/admin/customers/{writing_id}/reviews
@@ -6173,7 +6574,7 @@ class Admin_Customers_Reviews(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -6265,7 +6666,7 @@ class Admin_Customers_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve member related settings
@@ -6288,7 +6689,7 @@ class Admin_Customers_Social(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a customer's social account
@@ -6312,7 +6713,7 @@ class Admin_Customers_Wishlist(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products in customer wishlist
@@ -6332,7 +6733,7 @@ class Admin_Customers_Wishlist(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of products in customer wishlist
@@ -6375,7 +6776,7 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customer information
@@ -6417,7 +6818,7 @@ class Admin_Customersprivacy(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Customersprivacy:
         """Retrieve a customer information
@@ -6438,7 +6839,7 @@ class Admin_Customersprivacy(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -6471,7 +6872,7 @@ class Admin_Customersprivacy(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Customersprivacy]:
         """Retrieve a list of customer information
@@ -6536,7 +6937,7 @@ class Admin_Customersprivacy(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -6672,7 +7073,8 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         gender: Literal["M", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Customersprivacy | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Customersprivacy:
         """Update a customer information
@@ -6729,8 +7131,9 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         gender: Literal["M", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Customersprivacy | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -6745,7 +7148,7 @@ class Admin_Dashboard(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Dashboard]:
         """Retrieve a dashboard
@@ -6764,7 +7167,7 @@ class Admin_Dashboard(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -6787,7 +7190,7 @@ class Admin_Databridge_Logs(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of databridge webhook logs
@@ -6864,7 +7267,7 @@ class Admin_Discountcodes(Protocol):
         available_user: Literal["M", "A"] | None = None,
         max_usage_per_user: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a discount code
@@ -6896,7 +7299,17 @@ class Admin_Discountcodes(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -6905,7 +7318,7 @@ class Admin_Discountcodes(Protocol):
         discount_code_no: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a discount code
@@ -6924,7 +7337,7 @@ class Admin_Discountcodes(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a discount code
@@ -6952,7 +7365,7 @@ class Admin_Discountcodes(Protocol):
         order: Literal["asc", "desc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of discount codes
@@ -7041,7 +7454,7 @@ class Admin_Discountcodes(Protocol):
         available_user: Literal["M", "A"] | None = None,
         max_usage_per_user: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a discount code
@@ -7075,7 +7488,18 @@ class Admin_Discountcodes(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        discount_code_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -7128,7 +7552,7 @@ class Admin_Draftorders(Protocol):
         self_payment_cancel_url: Any = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a draft order
@@ -7185,7 +7609,17 @@ class Admin_Draftorders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7205,7 +7639,7 @@ class Admin_Exchange(Protocol):
         add_memo_too: bool | Literal["T", "F"] | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create multiple exchanges
@@ -7229,7 +7663,17 @@ class Admin_Exchange(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7240,7 +7684,7 @@ class Admin_Exchange(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an exchange
@@ -7276,7 +7720,7 @@ class Admin_Exchange(Protocol):
         return_invoice_success: Literal["T", "F", "N"] | None = None,
         return_invoice_fail_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update multiple order exchanges
@@ -7311,7 +7755,17 @@ class Admin_Exchange(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7338,7 +7792,7 @@ class Admin_Exchangerequests(Protocol):
         items: Mapping[str, Any] | None = None,
         exchange_items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Bulk exchange request API
@@ -7369,7 +7823,17 @@ class Admin_Exchangerequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7386,7 +7850,7 @@ class Admin_Exchangerequests(Protocol):
         display_reject_reason: bool | Literal["T", "F"] | None = None,
         reject_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Reject an exchange request for multiple items
@@ -7411,7 +7875,17 @@ class Admin_Exchangerequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7439,7 +7913,7 @@ class Admin_Financials_Dailysales(Protocol):
         payment_method: Literal["card", "tcash", "icash", "point", "cell"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of daily sales
@@ -7468,7 +7942,7 @@ class Admin_Financials_Dailyvisits(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a count of dailyvisits
@@ -7495,7 +7969,7 @@ class Admin_Financials_Monthlyreviews(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve the total count for monthly reviews and ratings
@@ -7524,7 +7998,7 @@ class Admin_Financials_Monthlysales(Protocol):
         payment_method: Literal["card", "tcash", "icash", "point", "cell"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of monthly sales
@@ -7552,7 +8026,7 @@ class Admin_Financials_Paymentgateway(Protocol):
         partner_id: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a list of Payment Gateway contract details
@@ -7576,7 +8050,7 @@ class Admin_Financials_Store(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve the transaction information of a store
@@ -7607,7 +8081,7 @@ class Admin_Fulfillments(Protocol):
         carrier_id: Any = None,
         post_express_flag: Literal["S"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create shipping information for multiple orders via Fulfillment
@@ -7633,7 +8107,17 @@ class Admin_Fulfillments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7648,7 +8132,7 @@ class Admin_Icons(Protocol):
         type: Literal["pc", "mobile"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of desgin icons
@@ -7676,7 +8160,7 @@ class Admin_Images_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve product image size settings
@@ -7695,7 +8179,7 @@ class Admin_Images_Setting(Protocol):
         product_image_size: Mapping[str, Any],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update product image size settings
@@ -7714,7 +8198,17 @@ class Admin_Images_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -7734,7 +8228,7 @@ class Admin_Kakaoalimtalk_Profile(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a Kakao Channel sender profile key
@@ -7756,7 +8250,7 @@ class Admin_Kakaoalimtalk_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve the Kakao Info-Talk settings
@@ -7774,8 +8268,9 @@ class Admin_Kakaoalimtalk_Setting(Protocol):
         shop_no: int | None = None,
         use_kakaoalimtalk: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update the Kakao Info-Talk settings
@@ -7803,7 +8298,7 @@ class Admin_Kakaopay_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve settings for KakaoPay orders
@@ -7829,8 +8324,9 @@ class Admin_Kakaopay_Setting(Protocol):
         thirdparty_agree: bool | Literal["T", "F"] | None = None,
         thirdparty_agree_date: DateLike | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update settings for KakaoPay orders
@@ -7863,7 +8359,7 @@ class Admin_Labels(Protocol):
         order_item_code: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create multiple order labels
@@ -7883,7 +8379,17 @@ class Admin_Labels(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7894,7 +8400,7 @@ class Admin_Labels(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve order labels
@@ -7947,7 +8453,7 @@ class Admin_Mains(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Main]:
         """Retrieve a list of main categories
@@ -7962,7 +8468,7 @@ class Admin_Mains(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -7977,7 +8483,7 @@ class Admin_Mains_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products in main category
@@ -7999,7 +8505,7 @@ class Admin_Mains_Products(Protocol):
         product_no: Any,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.MainProduct:
         """Set main category products
@@ -8021,7 +8527,7 @@ class Admin_Mains_Products(Protocol):
         product_no: Any,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -8032,7 +8538,7 @@ class Admin_Mains_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.MainProduct: ...
     @overload
@@ -8043,7 +8549,29 @@ class Admin_Mains_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        display_group: PathValue,
+        *,
+        request: models.MainProduct | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.MainProduct: ...
+    @overload
+    async def create(
+        self,
+        display_group: PathValue,
+        *,
+        request: models.MainProduct | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8055,7 +8583,7 @@ class Admin_Mains_Products(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.MainProduct:
         """Delete a product in main category
@@ -8077,7 +8605,7 @@ class Admin_Mains_Products(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8089,7 +8617,7 @@ class Admin_Mains_Products(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.MainProduct]:
         """Retrieve a list of products in main category
@@ -8110,7 +8638,7 @@ class Admin_Mains_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -8123,7 +8651,7 @@ class Admin_Mains_Products(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fix_product_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.MainProduct:
         """Update fixed sorting of products in main category
@@ -8147,7 +8675,7 @@ class Admin_Mains_Products(Protocol):
         shop_no: Any = None,
         fix_product_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -8158,7 +8686,7 @@ class Admin_Mains_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.MainProduct: ...
     @overload
@@ -8169,7 +8697,29 @@ class Admin_Mains_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        display_group: PathValue,
+        *,
+        request: models.MainProduct | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.MainProduct: ...
+    @overload
+    async def update(
+        self,
+        display_group: PathValue,
+        *,
+        request: models.MainProduct | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8186,7 +8736,7 @@ class Admin_Manufacturers(Protocol):
         use_manufacturer: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of manufacturers
@@ -8218,7 +8768,7 @@ class Admin_Manufacturers(Protocol):
         address2: str | None = None,
         country_code: Any = None,
         use_manufacturer: bool | Literal["T", "F"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Manufacturer:
         """Create a manufacturer
@@ -8256,7 +8806,7 @@ class Admin_Manufacturers(Protocol):
         country_code: Any = None,
         use_manufacturer: bool | Literal["T", "F"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -8266,7 +8816,7 @@ class Admin_Manufacturers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Manufacturer: ...
     @overload
@@ -8276,7 +8826,27 @@ class Admin_Manufacturers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Manufacturer | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Manufacturer: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Manufacturer | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8288,7 +8858,7 @@ class Admin_Manufacturers(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Manufacturer:
         """Retrieve a manufacturer
@@ -8309,7 +8879,7 @@ class Admin_Manufacturers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8325,7 +8895,7 @@ class Admin_Manufacturers(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Manufacturer]:
         """Retrieve a list of manufacturers
@@ -8355,7 +8925,7 @@ class Admin_Manufacturers(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -8430,7 +9000,8 @@ class Admin_Manufacturers(Protocol):
         country_code: Any = None,
         use_manufacturer: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Manufacturer | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Manufacturer:
         """Update a manufacturer
@@ -8470,8 +9041,9 @@ class Admin_Manufacturers(Protocol):
         country_code: Any = None,
         use_manufacturer: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Manufacturer | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8488,7 +9060,7 @@ class Admin_Menus(Protocol):
         contains_app_url: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve menus
@@ -8518,7 +9090,7 @@ class Admin_Mobile_Setting(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve mobile settings
@@ -8559,7 +9131,7 @@ class Admin_Naverpay_Setting(Protocol):
         naver_button_mobile_product: Any = None,
         naver_button_mobile_basket: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create Naver Pay settings
@@ -8591,7 +9163,17 @@ class Admin_Naverpay_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8601,7 +9183,7 @@ class Admin_Naverpay_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve Naver Pay settings
@@ -8619,8 +9201,9 @@ class Admin_Naverpay_Setting(Protocol):
         shop_no: int | None = None,
         authentication_key: str | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update Naver Pay settings
@@ -8701,7 +9284,7 @@ class Admin_Orders(Protocol):
         refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of orders
@@ -8759,7 +9342,7 @@ class Admin_Orders(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["items", "receivers", "buyer", "benefits", "coupons", "return", "cancellation", "exchange", "refunds"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Order:
         """Retrieve an order
@@ -8781,7 +9364,7 @@ class Admin_Orders(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["items", "receivers", "buyer", "benefits", "coupons", "return", "cancellation", "exchange", "refunds"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -8830,7 +9413,7 @@ class Admin_Orders(Protocol):
         refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["items", "receivers", "buyer", "return", "cancellation", "exchange"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Order]:
         """Retrieve a list of orders
@@ -8927,7 +9510,7 @@ class Admin_Orders(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["items", "receivers", "buyer", "return", "cancellation", "exchange"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -9097,7 +9680,8 @@ class Admin_Orders(Protocol):
         collect_points: bool | Literal["T", "F"] | None = None,
         show_shipping_address: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Order | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Order:
         """Update an order status
@@ -9126,8 +9710,9 @@ class Admin_Orders(Protocol):
         collect_points: bool | Literal["T", "F"] | None = None,
         show_shipping_address: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Order | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9143,7 +9728,7 @@ class Admin_Orders(Protocol):
         purchase_confirmation: bool | Literal["T", "F"] | None = None,
         collect_points: bool | Literal["T", "F"] | None = None,
         show_shipping_address: bool | Literal["T", "F"] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Order]:
         """Update status for multiple orders
@@ -9172,7 +9757,7 @@ class Admin_Orders(Protocol):
         collect_points: bool | Literal["T", "F"] | None = None,
         show_shipping_address: bool | Literal["T", "F"] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
     @overload
@@ -9182,7 +9767,7 @@ class Admin_Orders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Order]: ...
     @overload
@@ -9192,7 +9777,27 @@ class Admin_Orders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update_many(
+        self,
+        *,
+        request: models.Order | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[models.Order]: ...
+    @overload
+    async def update_many(
+        self,
+        *,
+        request: models.Order | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -9206,7 +9811,7 @@ class Admin_Orders_Autocalculation(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Remove auto calculation setting of an order
@@ -9232,7 +9837,7 @@ class Admin_Orders_Benefits(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of order benefits applied to an order
@@ -9293,7 +9898,7 @@ class Admin_Orders_Buyer(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.OrderBuyer:
         """Retrieve customer details of an order
@@ -9314,7 +9919,7 @@ class Admin_Orders_Buyer(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9331,7 +9936,8 @@ class Admin_Orders_Buyer(Protocol):
         cellphone: Any = None,
         customer_notification: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.OrderBuyer | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.OrderBuyer:
         """Update customer information of an order
@@ -9361,8 +9967,9 @@ class Admin_Orders_Buyer(Protocol):
         cellphone: Any = None,
         customer_notification: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.OrderBuyer | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9377,7 +9984,7 @@ class Admin_Orders_Buyer_History(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of customer history of an order
@@ -9409,8 +10016,9 @@ class Admin_Orders_Calculation(Protocol):
         address_state: str | None = None,
         items: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Calculate total due
@@ -9459,7 +10067,7 @@ class Admin_Orders_Cancellation(Protocol):
         refund_bank_account_holder: str | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order cancellation
@@ -9495,7 +10103,18 @@ class Admin_Orders_Cancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9514,7 +10133,7 @@ class Admin_Orders_Cancellation(Protocol):
         undone_reason: str | None = None,
         exposed_undone_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Change cancellation details
@@ -9543,7 +10162,19 @@ class Admin_Orders_Cancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        claim_code: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9560,7 +10191,7 @@ class Admin_Orders_Coupons(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of coupons applied to an order
@@ -9624,7 +10255,7 @@ class Admin_Orders_Exchange(Protocol):
         add_memo_too: bool | Literal["T", "F"] | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order exchange
@@ -9649,7 +10280,18 @@ class Admin_Orders_Exchange(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9678,8 +10320,9 @@ class Admin_Orders_Exchange(Protocol):
         return_invoice_success: Literal["T", "F", "N"] | None = None,
         return_invoice_fail_reason: str | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order exchange
@@ -9728,7 +10371,7 @@ class Admin_Orders_Exchangerequests(Protocol):
         display_reject_reason: bool | Literal["T", "F"] | None = None,
         reject_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Reject an exchange request
@@ -9754,7 +10397,18 @@ class Admin_Orders_Exchangerequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9771,7 +10425,7 @@ class Admin_Orders_Inflowgroups(Protocol):
         inflow_group_name: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a traffic source group
@@ -9790,7 +10444,17 @@ class Admin_Orders_Inflowgroups(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9799,7 +10463,7 @@ class Admin_Orders_Inflowgroups(Protocol):
         inflow_group_id: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a traffic source group
@@ -9816,7 +10480,7 @@ class Admin_Orders_Inflowgroups(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of traffic source groups
@@ -9833,7 +10497,7 @@ class Admin_Orders_Inflowgroups(Protocol):
         inflow_group_name: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a traffic source group
@@ -9853,7 +10517,18 @@ class Admin_Orders_Inflowgroups(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        inflow_group_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9871,7 +10546,7 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         inflow_icon: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a group traffic source
@@ -9893,7 +10568,18 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        group_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9903,7 +10589,7 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         inflow_id: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a group traffic source
@@ -9922,7 +10608,7 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of group traffic sources
@@ -9944,7 +10630,7 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         inflow_icon: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a group traffic source
@@ -9967,7 +10653,19 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        group_id: PathValue,
+        inflow_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -9987,7 +10685,7 @@ class Admin_Orders_Items(Protocol):
         shop_no: int | None = None,
         was_product_bundle: bool | Literal["T", "F"] | None = None,
         original_bundle_item_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.OrderItem]:
         """Create an order item
@@ -10012,7 +10710,7 @@ class Admin_Orders_Items(Protocol):
         was_product_bundle: bool | Literal["T", "F"] | None = None,
         original_bundle_item_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
     @overload
@@ -10023,7 +10721,7 @@ class Admin_Orders_Items(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.OrderItem]: ...
     @overload
@@ -10034,7 +10732,29 @@ class Admin_Orders_Items(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: models.OrderItem | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[models.OrderItem]: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: models.OrderItem | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -10047,7 +10767,7 @@ class Admin_Orders_Items(Protocol):
         shop_no: Any = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.OrderItem]:
         """Retrieve a list of order items
@@ -10070,7 +10790,7 @@ class Admin_Orders_Items(Protocol):
         supplier_id: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -10088,7 +10808,7 @@ class Admin_Orders_Items(Protocol):
         claim_reason: Any = None,
         claim_quantity: Any = None,
         multi_invoice: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.OrderItem:
         """Update an order item 1
@@ -10121,7 +10841,7 @@ class Admin_Orders_Items(Protocol):
         claim_quantity: Any = None,
         multi_invoice: Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -10133,7 +10853,7 @@ class Admin_Orders_Items(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.OrderItem: ...
     @overload
@@ -10145,7 +10865,31 @@ class Admin_Orders_Items(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        order_item_code: PathValue,
+        *,
+        request: models.OrderItem | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.OrderItem: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        order_item_code: PathValue,
+        *,
+        request: models.OrderItem | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10162,7 +10906,7 @@ class Admin_Orders_Items_Labels(Protocol):
         names: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order label
@@ -10185,7 +10929,19 @@ class Admin_Orders_Items_Labels(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        order_item_code: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10197,7 +10953,7 @@ class Admin_Orders_Items_Labels(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete an order label
@@ -10220,7 +10976,7 @@ class Admin_Orders_Items_Labels(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an order label
@@ -10243,7 +10999,7 @@ class Admin_Orders_Items_Labels(Protocol):
         names: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order label
@@ -10266,7 +11022,19 @@ class Admin_Orders_Items_Labels(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        order_item_code: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10285,7 +11053,7 @@ class Admin_Orders_Items_Options(Protocol):
         additional_options: Mapping[str, Any] | None = None,
         bundle_additional_options: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create order item options
@@ -10310,7 +11078,19 @@ class Admin_Orders_Items_Options(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        order_item_code: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10320,7 +11100,7 @@ class Admin_Orders_Items_Options(Protocol):
         order_item_code: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete order item options
@@ -10341,8 +11121,9 @@ class Admin_Orders_Items_Options(Protocol):
         shop_no: int | None = None,
         additional_options: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order item
@@ -10376,7 +11157,7 @@ class Admin_Orders_Memos(Protocol):
         fixed: bool | Literal["T", "F"] | None = None,
         product_list: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order memo
@@ -10404,7 +11185,18 @@ class Admin_Orders_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10415,7 +11207,7 @@ class Admin_Orders_Memos(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete an order memo
@@ -10438,7 +11230,7 @@ class Admin_Orders_Memos(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of admin memos for an order
@@ -10493,7 +11285,7 @@ class Admin_Orders_Memos(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of order memos
@@ -10521,8 +11313,9 @@ class Admin_Orders_Memos(Protocol):
         fixed: bool | Literal["T", "F"] | None = None,
         product_list: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order memo
@@ -10555,7 +11348,7 @@ class Admin_Orders_Paymentamount(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a payment amount
@@ -10587,7 +11380,7 @@ class Admin_Orders_Payments(Protocol):
         commission: Number | None = None,
         change_payment_amount_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order payment status
@@ -10615,7 +11408,18 @@ class Admin_Orders_Payments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10631,7 +11435,7 @@ class Admin_Orders_Paymenttimeline(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve payment details of an order
@@ -10655,7 +11459,7 @@ class Admin_Orders_Paymenttimeline(Protocol):
         date_type: Literal["created_datetime", "payment_datetime"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve payment history of an order
@@ -10686,7 +11490,7 @@ class Admin_Orders_Receivers(Protocol):
         shop_no: Any = None,
         shipping_code: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.OrderReceiver]:
         """Retrieve a list of recipients of an order
@@ -10709,7 +11513,7 @@ class Admin_Orders_Receivers(Protocol):
         shipping_code: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -10746,7 +11550,8 @@ class Admin_Orders_Receivers(Protocol):
         use_fast_delivery_time: bool | Literal["T", "F"] | None = None,
         receiver_direct_input_check: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.OrderReceiver | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.OrderReceiver:
         """Change shipping information
@@ -10815,8 +11620,9 @@ class Admin_Orders_Receivers(Protocol):
         use_fast_delivery_time: bool | Literal["T", "F"] | None = None,
         receiver_direct_input_check: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.OrderReceiver | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -10852,7 +11658,8 @@ class Admin_Orders_Receivers(Protocol):
         wished_delivery_time: Mapping[str, Any] | None = None,
         use_fast_delivery_time: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.OrderReceiver | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.OrderReceiver]:
         """Update order recipients
@@ -10919,8 +11726,9 @@ class Admin_Orders_Receivers(Protocol):
         wished_delivery_time: Mapping[str, Any] | None = None,
         use_fast_delivery_time: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.OrderReceiver | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -10935,7 +11743,7 @@ class Admin_Orders_Receivers_History(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of recipient history of an order
@@ -10965,7 +11773,7 @@ class Admin_Orders_Refunds(Protocol):
         send_mail: bool | Literal["T", "F"] | None = None,
         payment_gateway_cancel: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order refund
@@ -10992,7 +11800,19 @@ class Admin_Orders_Refunds(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        order_id: PathValue,
+        refund_code: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11027,7 +11847,7 @@ class Admin_Orders_Return(Protocol):
         return_invoice_no: str | None = None,
         return_shipping_company_name: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order return
@@ -11067,7 +11887,18 @@ class Admin_Orders_Return(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11102,8 +11933,9 @@ class Admin_Orders_Return(Protocol):
         refund_bank_name: str | None = None,
         refund_bank_account_no: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order return
@@ -11154,7 +11986,7 @@ class Admin_Orders_Saleschannels(Protocol):
         sales_channel_icon: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a sales channel
@@ -11174,7 +12006,17 @@ class Admin_Orders_Saleschannels(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11183,7 +12025,7 @@ class Admin_Orders_Saleschannels(Protocol):
         sales_channel_id: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a sales channel
@@ -11202,7 +12044,7 @@ class Admin_Orders_Saleschannels(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of sales channels
@@ -11252,8 +12094,9 @@ class Admin_Orders_Saleschannels(Protocol):
         sales_channel_icon: str | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a sales channel
@@ -11277,7 +12120,7 @@ class Admin_Orders_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve Order Settings
@@ -11301,8 +12144,9 @@ class Admin_Orders_Setting(Protocol):
         purchase_confirmation_auto_check_day: int | None = None,
         purchase_confirmation_auto_check_set_date: DateLike | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update Order settings
@@ -11338,7 +12182,7 @@ class Admin_Orders_Shipments(Protocol):
         shipping_code: Any = None,
         carrier_id: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create an order shipping information
@@ -11364,7 +12208,18 @@ class Admin_Orders_Shipments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -11375,7 +12230,7 @@ class Admin_Orders_Shipments(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete an order shipping
@@ -11396,7 +12251,7 @@ class Admin_Orders_Shipments(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of shipping information of an order
@@ -11420,8 +12275,9 @@ class Admin_Orders_Shipments(Protocol):
         tracking_no: str | None = None,
         shipping_company_code: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an order shipping
@@ -11458,8 +12314,9 @@ class Admin_Orders_Shippingfeecancellation(Protocol):
         refund_bank_account_holder: str | None = None,
         payment_gateway_cancel: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order shipping fee cancellation
@@ -11488,7 +12345,7 @@ class Admin_Orders_Shippingfeecancellation(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve shipping fee cancellation details of an order
@@ -11530,7 +12387,7 @@ class Admin_Orders_Shortagecancellation(Protocol):
         refund_bank_account_holder: str | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an order cancellation on stock shortage
@@ -11568,7 +12425,18 @@ class Admin_Orders_Shortagecancellation(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        order_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11582,7 +12450,7 @@ class Admin_Orders_Status(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve order status displayed
@@ -11603,7 +12471,7 @@ class Admin_Orders_Status(Protocol):
         custom_name: Any = None,
         reservation_custom_name: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update order status displayed
@@ -11624,7 +12492,17 @@ class Admin_Orders_Status(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -11643,7 +12521,7 @@ class Admin_Origin(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Origin]:
         """Retrieve a list of origins
@@ -11671,7 +12549,7 @@ class Admin_Origin(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -11740,7 +12618,7 @@ class Admin_Payment_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve escrow settings
@@ -11763,7 +12641,7 @@ class Admin_Payment_Setting(Protocol):
         pg_shipping_registration: Literal["A", "M"] | None = None,
         use_direct_pay: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update escrow settings
@@ -11786,7 +12664,17 @@ class Admin_Payment_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11805,7 +12693,7 @@ class Admin_Paymentgateway(Protocol):
         membership_fee_type: Literal["PRE", "PAD", "FREE"] | None = None,
         service_limit_type: Literal["A", "M"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a Payment Gateway
@@ -11827,7 +12715,17 @@ class Admin_Paymentgateway(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11837,7 +12735,7 @@ class Admin_Paymentgateway(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a Payment Gateway
@@ -11860,8 +12758,9 @@ class Admin_Paymentgateway(Protocol):
         membership_fee_type: Literal["PRE", "PAD", "FREE"] | None = None,
         service_limit_type: Literal["A", "M"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a Payment Gateway
@@ -11894,7 +12793,7 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         available_shop_no: Any = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a Payment Gateway method
@@ -11918,7 +12817,18 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        client_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -11928,7 +12838,7 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         payment_method_code: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a payment method of a Payment Gateway
@@ -11947,7 +12857,7 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of Payment Gateway methods
@@ -11970,8 +12880,9 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         available_shop_no: Any = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a payment method of a Payment Gateway
@@ -11999,7 +12910,7 @@ class Admin_Paymentmethods(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of payment methods
@@ -12024,7 +12935,7 @@ class Admin_Paymentmethods_Paymentproviders(Protocol):
         display: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of providers by payment method
@@ -12048,7 +12959,7 @@ class Admin_Paymentmethods_Paymentproviders(Protocol):
         display: bool | Literal["T", "F"],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update the display status of a payment method
@@ -12071,7 +12982,19 @@ class Admin_Paymentmethods_Paymentproviders(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        code: PathValue,
+        name: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -12090,7 +13013,7 @@ class Admin_Payments(Protocol):
         recover_inventory: bool | Literal["T", "F"] | None = None,
         cancel_request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update payment status for multiple orders
@@ -12113,7 +13036,17 @@ class Admin_Payments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -12135,7 +13068,7 @@ class Admin_Points(Protocol):
         order_id: str | None = None,
         reason: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Issue and deduct points
@@ -12158,7 +13091,17 @@ class Admin_Points(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -12178,7 +13121,7 @@ class Admin_Points(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve points
@@ -12267,7 +13210,7 @@ class Admin_Points_Autoexpiration(Protocol):
         send_sms: bool | Literal["T", "F"] | None = None,
         notification_time_day: Literal["3", "7", "15", "30"] | int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an automatic points expiration
@@ -12293,7 +13236,17 @@ class Admin_Points_Autoexpiration(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -12302,7 +13255,7 @@ class Admin_Points_Autoexpiration(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete an automatic points expiration
@@ -12320,7 +13273,7 @@ class Admin_Points_Autoexpiration(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve an automatic points expiration
@@ -12347,7 +13300,7 @@ class Admin_Points_Report(Protocol):
         group_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a points report by date range
@@ -12375,7 +13328,7 @@ class Admin_Points_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve points settings
@@ -12400,8 +13353,9 @@ class Admin_Points_Setting(Protocol):
         display_type: Literal["P", "W", "WP", "PW"] | None = None,
         unusable_points_change_type: Literal["M", "T"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update points settings
@@ -12493,7 +13447,7 @@ class Admin_Products(Protocol):
         market_sync: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products
@@ -12652,7 +13606,7 @@ class Admin_Products(Protocol):
         product_shipping_type: Literal["D", "C", "E"] | None = None,
         translate_product_material: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Product:
         """Create a product
@@ -12857,7 +13811,7 @@ class Admin_Products(Protocol):
         translate_product_material: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -12867,7 +13821,7 @@ class Admin_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Product: ...
     @overload
@@ -12877,7 +13831,27 @@ class Admin_Products(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Product | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Product: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Product | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -12888,7 +13862,7 @@ class Admin_Products(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Product:
         """Delete a product
@@ -12908,7 +13882,7 @@ class Admin_Products(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -12921,7 +13895,7 @@ class Admin_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["variants", "memos", "hits", "seo", "tags", "options", "discountprice", "decorationimages", "benefits", "additionalimages", "customProperties"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Product:
         """Retrieve a product resource
@@ -12944,7 +13918,7 @@ class Admin_Products(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["variants", "memos", "hits", "seo", "tags", "options", "discountprice", "decorationimages", "benefits", "additionalimages", "customProperties"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13005,7 +13979,7 @@ class Admin_Products(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Product]:
         """Retrieve a list of products
@@ -13126,7 +14100,7 @@ class Admin_Products(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -13424,7 +14398,8 @@ class Admin_Products(Protocol):
         product_shipping_type: Literal["D", "C", "E"] | None = None,
         translate_product_material: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Product | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Product:
         """Update a product
@@ -13638,8 +14613,9 @@ class Admin_Products(Protocol):
         product_shipping_type: Literal["D", "C", "E"] | None = None,
         translate_product_material: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Product | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13655,7 +14631,7 @@ class Admin_Products_Additionalimages(Protocol):
         additional_image: Any,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create an additional product image
@@ -13676,7 +14652,18 @@ class Admin_Products_Additionalimages(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13686,7 +14673,7 @@ class Admin_Products_Additionalimages(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete an additional product image
@@ -13707,7 +14694,7 @@ class Admin_Products_Additionalimages(Protocol):
         additional_image: Any,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update an additional product image
@@ -13728,7 +14715,18 @@ class Admin_Products_Additionalimages(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13744,7 +14742,7 @@ class Admin_Products_Approve(Protocol):
         user_id: Any,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductApprove:
         """Create a product approval request
@@ -13766,7 +14764,7 @@ class Admin_Products_Approve(Protocol):
         user_id: Any,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -13777,7 +14775,7 @@ class Admin_Products_Approve(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductApprove: ...
     @overload
@@ -13788,7 +14786,29 @@ class Admin_Products_Approve(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductApprove | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductApprove: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductApprove | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13800,7 +14820,7 @@ class Admin_Products_Approve(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductApprove:
         """Retrieve a product approval status
@@ -13821,7 +14841,7 @@ class Admin_Products_Approve(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13834,7 +14854,7 @@ class Admin_Products_Approve(Protocol):
         status: Literal["C", "R", "I"],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductApprove:
         """Update a product approval status
@@ -13858,7 +14878,7 @@ class Admin_Products_Approve(Protocol):
         status: Literal["C", "R", "I"],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -13869,7 +14889,7 @@ class Admin_Products_Approve(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductApprove: ...
     @overload
@@ -13880,7 +14900,29 @@ class Admin_Products_Approve(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductApprove | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductApprove: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductApprove | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -13895,7 +14937,7 @@ class Admin_Products_Cart(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """GET /api/v2/admin/products/{product_no}/cart/count
@@ -13921,7 +14963,7 @@ class Admin_Products_Carts(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of carts containing a product
@@ -13943,7 +14985,7 @@ class Admin_Products_Carts(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of carts containing a product
@@ -14001,8 +15043,9 @@ class Admin_Products_Customproperties(Protocol):
         custom_properties: Mapping[str, Any] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create user defined properties
@@ -14019,7 +15062,7 @@ class Admin_Products_Customproperties(Protocol):
         property_no: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete user defined properties
@@ -14038,7 +15081,7 @@ class Admin_Products_Customproperties(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete user defined properties by product
@@ -14057,7 +15100,7 @@ class Admin_Products_Customproperties(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve user defined properties
@@ -14073,7 +15116,7 @@ class Admin_Products_Customproperties(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve user defined properties by product
@@ -14094,7 +15137,7 @@ class Admin_Products_Customproperties(Protocol):
         property_name: str,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update user defined properties
@@ -14114,7 +15157,18 @@ class Admin_Products_Customproperties(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        property_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14126,8 +15180,9 @@ class Admin_Products_Customproperties(Protocol):
         shop_no: int | None = None,
         property_value: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update user defined properties by product
@@ -14157,7 +15212,7 @@ class Admin_Products_Decorationimages(Protocol):
         show_start_date: DateLike | None = None,
         show_end_date: DateLike | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Set decoration images for a product
@@ -14181,7 +15236,18 @@ class Admin_Products_Decorationimages(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14192,7 +15258,7 @@ class Admin_Products_Decorationimages(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Remove a product decoration image
@@ -14213,7 +15279,7 @@ class Admin_Products_Decorationimages(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a list of product decoration images
@@ -14231,7 +15297,7 @@ class Admin_Products_Decorationimages(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of decoration images
@@ -14251,7 +15317,7 @@ class Admin_Products_Decorationimages(Protocol):
         show_start_date: DateLike | None = None,
         show_end_date: DateLike | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update product decoration images
@@ -14275,7 +15341,18 @@ class Admin_Products_Decorationimages(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14291,7 +15368,7 @@ class Admin_Products_Discountprice(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductDiscountprice:
         """Retrieve a product discounted price
@@ -14312,7 +15389,7 @@ class Admin_Products_Discountprice(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14327,7 +15404,7 @@ class Admin_Products_Hits(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of product views
@@ -14353,7 +15430,7 @@ class Admin_Products_Icons(Protocol):
         image_list: Sequence[Any],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductIcon:
         """Set icons for a product
@@ -14374,7 +15451,7 @@ class Admin_Products_Icons(Protocol):
         image_list: Sequence[Any],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -14385,7 +15462,7 @@ class Admin_Products_Icons(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductIcon: ...
     @overload
@@ -14396,7 +15473,29 @@ class Admin_Products_Icons(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductIcon | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductIcon: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductIcon | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14408,7 +15507,7 @@ class Admin_Products_Icons(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductIcon:
         """Remove a product icon
@@ -14429,7 +15528,7 @@ class Admin_Products_Icons(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14441,7 +15540,7 @@ class Admin_Products_Icons(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductIcon:
         """Retrieve a list of product icons
@@ -14461,7 +15560,7 @@ class Admin_Products_Icons(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14471,7 +15570,7 @@ class Admin_Products_Icons(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductIcon]:
         """Retrieve a list of icons
@@ -14486,7 +15585,7 @@ class Admin_Products_Icons(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -14502,7 +15601,8 @@ class Admin_Products_Icons(Protocol):
         show_end_date: DateLike | None = None,
         image_list: Sequence[Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductIcon | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductIcon:
         """Update product icons
@@ -14529,8 +15629,9 @@ class Admin_Products_Icons(Protocol):
         show_end_date: DateLike | None = None,
         image_list: Sequence[Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductIcon | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14545,7 +15646,7 @@ class Admin_Products_Images(Protocol):
         image: Any,
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductImage]:
         """Upload images
@@ -14564,7 +15665,7 @@ class Admin_Products_Images(Protocol):
         image: Any,
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
     @overload
@@ -14574,7 +15675,7 @@ class Admin_Products_Images(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductImage]: ...
     @overload
@@ -14584,7 +15685,27 @@ class Admin_Products_Images(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.ProductImage | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[models.ProductImage]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.ProductImage | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -14600,7 +15721,7 @@ class Admin_Products_Images(Protocol):
         list_image: Any = None,
         tiny_image: Any = None,
         small_image: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductImage:
         """Upload product images
@@ -14630,7 +15751,7 @@ class Admin_Products_Images(Protocol):
         tiny_image: Any = None,
         small_image: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -14641,7 +15762,7 @@ class Admin_Products_Images(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductImage: ...
     @overload
@@ -14652,7 +15773,29 @@ class Admin_Products_Images(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create_by_product_no(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductImage | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductImage: ...
+    @overload
+    async def create_by_product_no(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductImage | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14663,7 +15806,7 @@ class Admin_Products_Images(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductImage:
         """Delete product images
@@ -14683,7 +15826,7 @@ class Admin_Products_Images(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14700,7 +15843,7 @@ class Admin_Products_Memos(Protocol):
         memo: Any,
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo:
         """Create a product memo
@@ -14723,7 +15866,7 @@ class Admin_Products_Memos(Protocol):
         memo: Any,
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -14734,7 +15877,7 @@ class Admin_Products_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo: ...
     @overload
@@ -14745,7 +15888,29 @@ class Admin_Products_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductMemo | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductMemo: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductMemo | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14756,7 +15921,7 @@ class Admin_Products_Memos(Protocol):
         memo_no: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo:
         """Delete a product memo
@@ -14776,7 +15941,7 @@ class Admin_Products_Memos(Protocol):
         memo_no: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14788,7 +15953,7 @@ class Admin_Products_Memos(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo:
         """Retrieve a product memo
@@ -14809,7 +15974,7 @@ class Admin_Products_Memos(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14822,7 +15987,7 @@ class Admin_Products_Memos(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductMemo]:
         """Retrieve a list of product memos
@@ -14846,7 +16011,7 @@ class Admin_Products_Memos(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -14904,7 +16069,7 @@ class Admin_Products_Memos(Protocol):
         memo: Any,
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo:
         """Update a product memo
@@ -14929,7 +16094,7 @@ class Admin_Products_Memos(Protocol):
         memo: Any,
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -14941,7 +16106,7 @@ class Admin_Products_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo: ...
     @overload
@@ -14953,7 +16118,31 @@ class Admin_Products_Memos(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        memo_no: PathValue,
+        *,
+        request: models.ProductMemo | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductMemo: ...
+    @overload
+    async def update(
+        self,
+        product_no: PathValue,
+        memo_no: PathValue,
+        *,
+        request: models.ProductMemo | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -14980,7 +16169,8 @@ class Admin_Products_Options(Protocol):
         use_attached_file_option: bool | Literal["T", "F"] | None = None,
         attached_file_option: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductOption | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductOption:
         """Create product options
@@ -15022,8 +16212,9 @@ class Admin_Products_Options(Protocol):
         use_attached_file_option: bool | Literal["T", "F"] | None = None,
         attached_file_option: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductOption | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15033,7 +16224,7 @@ class Admin_Products_Options(Protocol):
         product_no: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductOption:
         """Delete a product option
@@ -15051,7 +16242,7 @@ class Admin_Products_Options(Protocol):
         product_no: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15063,7 +16254,7 @@ class Admin_Products_Options(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductOption:
         """Retrieve a list of product options
@@ -15084,7 +16275,7 @@ class Admin_Products_Options(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15106,7 +16297,8 @@ class Admin_Products_Options(Protocol):
         use_attached_file_option: bool | Literal["T", "F"] | None = None,
         attached_file_option: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductOption | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductOption:
         """Update product options
@@ -15146,8 +16338,9 @@ class Admin_Products_Options(Protocol):
         use_attached_file_option: bool | Literal["T", "F"] | None = None,
         attached_file_option: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductOption | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15163,7 +16356,7 @@ class Admin_Products_Seo(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductSeo:
         """Retrieve a product's SEO settings
@@ -15184,7 +16377,7 @@ class Admin_Products_Seo(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15202,7 +16395,8 @@ class Admin_Products_Seo(Protocol):
         meta_alt: Any = None,
         search_engine_exposure: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductSeo | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductSeo:
         """Update product SEO settings
@@ -15234,8 +16428,9 @@ class Admin_Products_Seo(Protocol):
         meta_alt: Any = None,
         search_engine_exposure: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductSeo | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15249,7 +16444,7 @@ class Admin_Products_Setting(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve product settings
@@ -15272,7 +16467,7 @@ class Admin_Products_Tags(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of a product's product tags
@@ -15294,7 +16489,7 @@ class Admin_Products_Tags(Protocol):
         tags: Any,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductTag:
         """Create product tags
@@ -15316,7 +16511,7 @@ class Admin_Products_Tags(Protocol):
         tags: Any,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -15327,7 +16522,7 @@ class Admin_Products_Tags(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductTag: ...
     @overload
@@ -15338,7 +16533,29 @@ class Admin_Products_Tags(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductTag | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ProductTag: ...
+    @overload
+    async def create(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductTag | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15350,7 +16567,7 @@ class Admin_Products_Tags(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductTag:
         """Delete a product tag
@@ -15372,7 +16589,7 @@ class Admin_Products_Tags(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15384,7 +16601,7 @@ class Admin_Products_Tags(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductTag:
         """Retrieve a list of a product's product tags
@@ -15405,7 +16622,7 @@ class Admin_Products_Tags(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15421,7 +16638,7 @@ class Admin_Products_Variants(Protocol):
         variant_code: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariant:
         """Delete a product variant
@@ -15441,7 +16658,7 @@ class Admin_Products_Variants(Protocol):
         variant_code: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15455,7 +16672,7 @@ class Admin_Products_Variants(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariant:
         """Retrieve a product variant
@@ -15480,7 +16697,7 @@ class Admin_Products_Variants(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15493,7 +16710,7 @@ class Admin_Products_Variants(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductVariant]:
         """Retrieve a list of product variants
@@ -15516,7 +16733,7 @@ class Admin_Products_Variants(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -15539,7 +16756,8 @@ class Admin_Products_Variants(Protocol):
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductVariant | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariant:
         """Update a product variant
@@ -15581,8 +16799,9 @@ class Admin_Products_Variants(Protocol):
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductVariant | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15604,7 +16823,7 @@ class Admin_Products_Variants(Protocol):
         inventory_control_type: Literal["A", "B"] | None = None,
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductVariant]:
         """Update multiple product variants
@@ -15646,7 +16865,7 @@ class Admin_Products_Variants(Protocol):
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
     @overload
@@ -15657,7 +16876,7 @@ class Admin_Products_Variants(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ProductVariant]: ...
     @overload
@@ -15668,7 +16887,29 @@ class Admin_Products_Variants(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update_many(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductVariant | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[models.ProductVariant]: ...
+    @overload
+    async def update_many(
+        self,
+        product_no: PathValue,
+        *,
+        request: models.ProductVariant | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -15685,7 +16926,7 @@ class Admin_Products_Variants_Inventories(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariantInventory:
         """Retrieve inventory details of a product variant
@@ -15708,7 +16949,7 @@ class Admin_Products_Variants_Inventories(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15728,7 +16969,8 @@ class Admin_Products_Variants_Inventories(Protocol):
         safety_inventory: Any = None,
         origin_code: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.ProductVariantInventory | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariantInventory:
         """Update a product variant inventory
@@ -15764,8 +17006,9 @@ class Admin_Products_Variants_Inventories(Protocol):
         safety_inventory: Any = None,
         origin_code: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.ProductVariantInventory | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15785,7 +17028,7 @@ class Admin_Products_Wishlist_Customers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of customers with a product in wishlist
@@ -15805,7 +17048,7 @@ class Admin_Products_Wishlist_Customers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of customers with a product in wishlist
@@ -15847,7 +17090,7 @@ class Admin_Push(Protocol):
         benefit_points: Any = None,
         silent: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a push notification
@@ -15884,7 +17127,17 @@ class Admin_Push(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -15894,7 +17147,7 @@ class Admin_Push(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a push notification
@@ -15924,7 +17177,7 @@ class Admin_Push(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve push notification delivery history
@@ -16008,8 +17261,9 @@ class Admin_Push(Protocol):
         content_ios: Any = None,
         image_url: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a push notification
@@ -16038,7 +17292,7 @@ class Admin_Recipes(Protocol):
         trigger_settings: Mapping[str, Any] | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a recipe
@@ -16057,7 +17311,17 @@ class Admin_Recipes(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -16066,7 +17330,7 @@ class Admin_Recipes(Protocol):
         recipe_code: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a recipe
@@ -16083,7 +17347,7 @@ class Admin_Recipes(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of recipes
@@ -16123,7 +17387,7 @@ class Admin_Recipientgroups(Protocol):
         use_mobile_app: bool | Literal["T", "F"] | None = None,
         plusapp_member_join: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a distribution group
@@ -16162,7 +17426,17 @@ class Admin_Recipientgroups(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -16172,7 +17446,7 @@ class Admin_Recipientgroups(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete distribution group
@@ -16192,7 +17466,7 @@ class Admin_Recipientgroups(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve distribution group details
@@ -16213,7 +17487,7 @@ class Admin_Recipientgroups(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve distribution group list
@@ -16286,7 +17560,7 @@ class Admin_Recipientgroups(Protocol):
         use_mobile_app: bool | Literal["T", "F"] | None = None,
         plusapp_member_join: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Edit distribution group
@@ -16327,7 +17601,18 @@ class Admin_Recipientgroups(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        group_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -16343,7 +17628,7 @@ class Admin_Redirects(Protocol):
         target: Any,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a redirect
@@ -16363,7 +17648,17 @@ class Admin_Redirects(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -16373,7 +17668,7 @@ class Admin_Redirects(Protocol):
         *,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a redirect
@@ -16395,7 +17690,7 @@ class Admin_Redirects(Protocol):
         target: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of redirects
@@ -16418,8 +17713,9 @@ class Admin_Redirects(Protocol):
         path: Any = None,
         target: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a redirect
@@ -16446,7 +17742,7 @@ class Admin_Refunds(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["items"]] | str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a refund
@@ -16476,7 +17772,7 @@ class Admin_Refunds(Protocol):
         refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of refunds
@@ -16557,7 +17853,7 @@ class Admin_Regionalsurcharges(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve shipping zone rates settings
@@ -16591,7 +17887,7 @@ class Admin_Reports_Hourlysales(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve hourly sales statistics of a store
@@ -16662,7 +17958,7 @@ class Admin_Reports_Productsales(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve hourly product sales statistics of a store
@@ -16738,7 +18034,7 @@ class Admin_Reports_Salesvolume(Protocol):
         group_no: Any = None,
         supplier_id: str | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ReportSalesvolume]:
         """Retrieve a sales report
@@ -16776,7 +18072,7 @@ class Admin_Reports_Salesvolume(Protocol):
         supplier_id: str | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -16811,7 +18107,7 @@ class Admin_Reservations(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve pre order item
@@ -16945,7 +18241,7 @@ class Admin_Return(Protocol):
         return_invoice_no: str | None = None,
         return_shipping_company_name: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create multiple order returns
@@ -16983,7 +18279,17 @@ class Admin_Return(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -16994,7 +18300,7 @@ class Admin_Return(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a return
@@ -17039,7 +18345,7 @@ class Admin_Return(Protocol):
         refund_bank_name: str | None = None,
         refund_bank_account_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update a return
@@ -17083,7 +18389,17 @@ class Admin_Return(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -17109,7 +18425,7 @@ class Admin_Returnrequests(Protocol):
         refund_bank_account_holder: str | None = None,
         items: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a return request for multiple items
@@ -17139,7 +18455,17 @@ class Admin_Returnrequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -17156,7 +18482,7 @@ class Admin_Returnrequests(Protocol):
         display_reject_reason: bool | Literal["T", "F"] | None = None,
         reject_reason: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Reject a return request for multiple items
@@ -17181,7 +18507,17 @@ class Admin_Returnrequests(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -17206,7 +18542,7 @@ class Admin_Reviews(Protocol):
         mileage: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """GET /api/v2/admin/reviews/count
@@ -17246,7 +18582,7 @@ class Admin_Reviews(Protocol):
         images: Any = None,
         input_channel: Any = None,
         use_share: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Review:
         """POST /api/v2/admin/reviews
@@ -17285,7 +18621,7 @@ class Admin_Reviews(Protocol):
         input_channel: Any = None,
         use_share: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -17295,7 +18631,7 @@ class Admin_Reviews(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Review: ...
     @overload
@@ -17305,7 +18641,27 @@ class Admin_Reviews(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Review | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Review: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Review | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17316,7 +18672,7 @@ class Admin_Reviews(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Review:
         """DELETE /api/v2/admin/reviews/{review_no}
@@ -17337,7 +18693,7 @@ class Admin_Reviews(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17349,7 +18705,7 @@ class Admin_Reviews(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Review:
         """GET /api/v2/admin/reviews/{review_no}
@@ -17371,7 +18727,7 @@ class Admin_Reviews(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17395,7 +18751,7 @@ class Admin_Reviews(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Review]:
         """GET /api/v2/admin/reviews
@@ -17442,7 +18798,7 @@ class Admin_Reviews(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -17537,7 +18893,8 @@ class Admin_Reviews(Protocol):
         images: Any = None,
         use_share: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Review | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Review:
         """PUT /api/v2/admin/reviews/{review_no}
@@ -17568,8 +18925,9 @@ class Admin_Reviews(Protocol):
         images: Any = None,
         use_share: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Review | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17586,7 +18944,7 @@ class Admin_Reviews_Comments(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         writing_id: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment:
         """POST /api/v2/admin/reviews/{review_no}/comments
@@ -17611,7 +18969,7 @@ class Admin_Reviews_Comments(Protocol):
         shop_no: Any = None,
         writing_id: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -17622,7 +18980,7 @@ class Admin_Reviews_Comments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment: ...
     @overload
@@ -17633,7 +18991,29 @@ class Admin_Reviews_Comments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        review_no: PathValue,
+        *,
+        request: models.ReviewComment | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ReviewComment: ...
+    @overload
+    async def create(
+        self,
+        review_no: PathValue,
+        *,
+        request: models.ReviewComment | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17645,7 +19025,7 @@ class Admin_Reviews_Comments(Protocol):
         *,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment:
         """DELETE /api/v2/admin/reviews/{review_no}/comments/{comment_no}
@@ -17668,7 +19048,7 @@ class Admin_Reviews_Comments(Protocol):
         *,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17681,7 +19061,7 @@ class Admin_Reviews_Comments(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment:
         """GET /api/v2/admin/reviews/{review_no}/comments/{comment_no}
@@ -17705,7 +19085,7 @@ class Admin_Reviews_Comments(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17719,7 +19099,7 @@ class Admin_Reviews_Comments(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.ReviewComment]:
         """GET /api/v2/admin/reviews/{review_no}/comments
@@ -17746,7 +19126,7 @@ class Admin_Reviews_Comments(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -17807,7 +19187,7 @@ class Admin_Reviews_Comments(Protocol):
         content: Any,
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment:
         """PUT /api/v2/admin/reviews/{review_no}/comments/{comment_no}
@@ -17832,7 +19212,7 @@ class Admin_Reviews_Comments(Protocol):
         content: Any,
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -17844,7 +19224,7 @@ class Admin_Reviews_Comments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ReviewComment: ...
     @overload
@@ -17856,7 +19236,31 @@ class Admin_Reviews_Comments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        review_no: PathValue,
+        comment_no: PathValue,
+        *,
+        request: models.ReviewComment | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.ReviewComment: ...
+    @overload
+    async def update(
+        self,
+        review_no: PathValue,
+        comment_no: PathValue,
+        *,
+        request: models.ReviewComment | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17878,7 +19282,7 @@ class Admin_Scripttags(Protocol):
         updated_end_date: DateLike | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of script tags
@@ -17911,7 +19315,7 @@ class Admin_Scripttags(Protocol):
         exclude_path: Any = None,
         skin_no: Any = None,
         integrity: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag:
         """Create a script tag
@@ -17939,7 +19343,7 @@ class Admin_Scripttags(Protocol):
         skin_no: Any = None,
         integrity: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -17949,7 +19353,7 @@ class Admin_Scripttags(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag: ...
     @overload
@@ -17959,7 +19363,27 @@ class Admin_Scripttags(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Scripttag | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Scripttag: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Scripttag | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17969,7 +19393,7 @@ class Admin_Scripttags(Protocol):
         script_no: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag:
         """Delete a script tag
@@ -17987,7 +19411,7 @@ class Admin_Scripttags(Protocol):
         script_no: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -17999,7 +19423,7 @@ class Admin_Scripttags(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag:
         """Retrieve a script tag
@@ -18020,7 +19444,7 @@ class Admin_Scripttags(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -18041,7 +19465,7 @@ class Admin_Scripttags(Protocol):
         updated_start_date: DateLike | None = None,
         updated_end_date: DateLike | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Scripttag]:
         """Retrieve a list of script tags
@@ -18081,7 +19505,7 @@ class Admin_Scripttags(Protocol):
         updated_end_date: DateLike | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -18098,7 +19522,8 @@ class Admin_Scripttags(Protocol):
         skin_no: Any = None,
         integrity: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Scripttag | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag:
         """Update a script tag
@@ -18128,8 +19553,9 @@ class Admin_Scripttags(Protocol):
         skin_no: Any = None,
         integrity: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Scripttag | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -18148,7 +19574,7 @@ class Admin_Seo_Setting(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve SEO settings
@@ -18187,8 +19613,9 @@ class Admin_Seo_Setting(Protocol):
         mobile_header_tag: Any = None,
         mobile_footer_tag: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update store SEO settings
@@ -18255,7 +19682,7 @@ class Admin_Serialcoupons(Protocol):
         discount_rate: Mapping[str, Any] | None = None,
         serial_generate_auto: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Generate coupon code
@@ -18295,7 +19722,17 @@ class Admin_Serialcoupons(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -18304,7 +19741,7 @@ class Admin_Serialcoupons(Protocol):
         coupon_no: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete coupon code
@@ -18340,7 +19777,7 @@ class Admin_Serialcoupons(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve coupon codes
@@ -18447,7 +19884,7 @@ class Admin_Serialcoupons_Issues(Protocol):
         serial_code_list: Any,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Register a code of coupon codes
@@ -18468,7 +19905,18 @@ class Admin_Serialcoupons_Issues(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        coupon_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -18481,7 +19929,7 @@ class Admin_Serialcoupons_Issues(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a code of coupon codes
@@ -18546,7 +19994,7 @@ class Admin_Shipments(Protocol):
         order_item_code: Any = None,
         carrier_id: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create shipping information for multiple orders
@@ -18571,7 +20019,17 @@ class Admin_Shipments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -18587,7 +20045,7 @@ class Admin_Shipments(Protocol):
         tracking_no: str | None = None,
         shipping_company_code: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update multiple order shippings
@@ -18611,7 +20069,17 @@ class Admin_Shipments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -18626,7 +20094,7 @@ class Admin_Shipping(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve shipping / return settings
@@ -18661,8 +20129,9 @@ class Admin_Shipping(Protocol):
         return_address: Mapping[str, Any] | None = None,
         package_volume: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update store shipping/return settings
@@ -18703,7 +20172,7 @@ class Admin_Shipping_Suppliers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a supplier's shipping settings
@@ -18738,8 +20207,9 @@ class Admin_Shipping_Suppliers(Protocol):
         hscode: str | None = None,
         country_hscode: Sequence[Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a supplier's shipping settings
@@ -18777,7 +20247,7 @@ class Admin_Shippingmanager(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve activation information for Shipping Manager
@@ -18804,7 +20274,7 @@ class Admin_Shippingorigins(Protocol):
         secondary_contact: str | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a shipping origin
@@ -18829,7 +20299,17 @@ class Admin_Shippingorigins(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -18838,7 +20318,7 @@ class Admin_Shippingorigins(Protocol):
         origin_code: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a shipping origin
@@ -18856,7 +20336,7 @@ class Admin_Shippingorigins(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a shipping origin
@@ -18875,7 +20355,7 @@ class Admin_Shippingorigins(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of shipping origins
@@ -18931,8 +20411,9 @@ class Admin_Shippingorigins(Protocol):
         address2: str | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a shipping origin
@@ -18963,7 +20444,7 @@ class Admin_Shops(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Shop:
         """Retrieve a shop
@@ -18982,7 +20463,7 @@ class Admin_Shops(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -18992,7 +20473,7 @@ class Admin_Shops(Protocol):
         *,
         typed: Literal[True],
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Shop]:
         """Retrieve a list of shops
@@ -19007,7 +20488,7 @@ class Admin_Shops(Protocol):
         *,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -19032,7 +20513,7 @@ class Admin_Sms(Protocol):
         type: Literal["SMS", "LMS"] | None = None,
         title: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Send a SMS
@@ -19058,7 +20539,17 @@ class Admin_Sms(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -19071,7 +20562,7 @@ class Admin_Sms_Balance(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve the SMS balance
@@ -19091,7 +20582,7 @@ class Admin_Sms_Senders(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of SMS senders
@@ -19143,7 +20634,7 @@ class Admin_Sms_Setting(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve SMS settings
@@ -19166,8 +20657,9 @@ class Admin_Sms_Setting(Protocol):
         send_method: Literal["S", "L"] | None = None,
         send_method_automatic: Literal["L", "S", "N"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update sms settings
@@ -19202,7 +20694,7 @@ class Admin_Socials_Apple(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Apple login sync details
@@ -19226,8 +20718,9 @@ class Admin_Socials_Apple(Protocol):
         auth_key_file_contents: str | None = None,
         use_certification: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Apple login sync settings
@@ -19256,7 +20749,7 @@ class Admin_Socials_Kakaosync(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Kakao Sync details
@@ -19278,7 +20771,7 @@ class Admin_Socials_Kakaosync(Protocol):
         auto_login: bool | Literal["T", "F"] | None = None,
         use_signup_result_page: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Kakao Sync updates
@@ -19300,7 +20793,17 @@ class Admin_Socials_Kakaosync(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -19314,7 +20817,7 @@ class Admin_Socials_Naverlogin(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Naver login details
@@ -19335,7 +20838,7 @@ class Admin_Socials_Naverlogin(Protocol):
         client_id: str | None = None,
         client_secret: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update Naver login settings
@@ -19356,7 +20859,17 @@ class Admin_Socials_Naverlogin(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -19372,7 +20885,7 @@ class Admin_Store(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Store:
         """Retrieve store details
@@ -19391,7 +20904,7 @@ class Admin_Store(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -19405,7 +20918,7 @@ class Admin_Store_Accounts(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of store bank accounts
@@ -19460,7 +20973,7 @@ class Admin_Subscription_Shipments(Protocol):
         max_delivery_limit: int | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Create a subscription
@@ -19503,7 +21016,17 @@ class Admin_Subscription_Shipments(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -19528,7 +21051,7 @@ class Admin_Subscription_Shipments(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a subscription
@@ -19628,8 +21151,9 @@ class Admin_Subscription_Shipments(Protocol):
         subscription_state: Literal["U", "P", "C"] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a subscription
@@ -19669,7 +21193,7 @@ class Admin_Subscription_Shipments_Items(Protocol):
         max_delivery_limit: int | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Update product variants in subscription
@@ -19697,7 +21221,18 @@ class Admin_Subscription_Shipments_Items(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> builtins.list[JsonObject]: ...
+    @overload
+    async def update(
+        self,
+        subscription_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -19729,7 +21264,7 @@ class Admin_Subscription_Shipments_Setting(Protocol):
         subscription_shipments_count: Literal["2", "3", "4", "6", "8", "10", "12"] | int | None = None,
         change_option: bool | Literal["T", "F"] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a subscription payment rule
@@ -19765,7 +21300,17 @@ class Admin_Subscription_Shipments_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -19775,7 +21320,7 @@ class Admin_Subscription_Shipments_Setting(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete subscription products
@@ -19795,7 +21340,7 @@ class Admin_Subscription_Shipments_Setting(Protocol):
         subscription_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of subscription products
@@ -19832,8 +21377,9 @@ class Admin_Subscription_Shipments_Setting(Protocol):
         subscription_shipments_count: Literal["2", "3", "4", "6", "8", "10", "12"] | int | None = None,
         change_option: bool | Literal["T", "F"] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update subscription products
@@ -19877,7 +21423,7 @@ class Admin_Suppliers(Protocol):
         supplier_name: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of suppliers
@@ -19938,7 +21484,7 @@ class Admin_Suppliers(Protocol):
         company_condition: str | None = None,
         company_line: str | None = None,
         company_introduction: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier:
         """Create a supplier
@@ -20035,7 +21581,7 @@ class Admin_Suppliers(Protocol):
         company_line: str | None = None,
         company_introduction: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -20045,7 +21591,7 @@ class Admin_Suppliers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier: ...
     @overload
@@ -20055,7 +21601,27 @@ class Admin_Suppliers(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Supplier | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.Supplier: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.Supplier | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20065,7 +21631,7 @@ class Admin_Suppliers(Protocol):
         supplier_code: PathValue,
         *,
         typed: Literal[True],
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier:
         """Delete a supplier
@@ -20082,7 +21648,7 @@ class Admin_Suppliers(Protocol):
         supplier_code: PathValue,
         *,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20094,7 +21660,7 @@ class Admin_Suppliers(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier:
         """Retrieve a supplier
@@ -20115,7 +21681,7 @@ class Admin_Suppliers(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20130,7 +21696,7 @@ class Admin_Suppliers(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Supplier]:
         """Retrieve a list of suppliers
@@ -20158,7 +21724,7 @@ class Admin_Suppliers(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -20260,7 +21826,8 @@ class Admin_Suppliers(Protocol):
         company_line: str | None = None,
         company_introduction: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
-        timeout: float | None = None,
+        request: models.Supplier | Mapping[str, Any] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier:
         """Update a supplier
@@ -20359,8 +21926,9 @@ class Admin_Suppliers(Protocol):
         company_line: str | None = None,
         company_introduction: Any = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: models.Supplier | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20378,7 +21946,7 @@ class Admin_Suppliers_Users(Protocol):
         supplier_name: str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of supplier users
@@ -20417,7 +21985,7 @@ class Admin_Suppliers_Users(Protocol):
         permission_amount_inquiry: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a supplier user
@@ -20452,7 +22020,17 @@ class Admin_Suppliers_Users(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20461,7 +22039,7 @@ class Admin_Suppliers_Users(Protocol):
         user_id: PathValue,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete a supplier user
@@ -20480,7 +22058,7 @@ class Admin_Suppliers_Users(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve supplier user details
@@ -20502,7 +22080,7 @@ class Admin_Suppliers_Users(Protocol):
         supplier_name: str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of supplier users
@@ -20539,8 +22117,9 @@ class Admin_Suppliers_Users(Protocol):
         permission_amount_inquiry: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a supplier user
@@ -20587,7 +22166,7 @@ class Admin_Suppliers_Users_Regionalsurcharges(Protocol):
         start_zipcode: str | None = None,
         end_zipcode: str | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create regional shipping fee for a supplier user
@@ -20614,7 +22193,18 @@ class Admin_Suppliers_Users_Regionalsurcharges(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        supplier_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20625,7 +22215,7 @@ class Admin_Suppliers_Users_Regionalsurcharges(Protocol):
         *,
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Delete supplier user's regional shipping fee settings
@@ -20648,7 +22238,7 @@ class Admin_Suppliers_Users_Regionalsurcharges(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a supplier user's list of regional shipping fees
@@ -20707,7 +22297,7 @@ class Admin_Suppliers_Users_Regionalsurcharges_Setting(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a supplier user's regional shipping fee settings
@@ -20731,7 +22321,7 @@ class Admin_Suppliers_Users_Regionalsurcharges_Setting(Protocol):
         jeju_surcharge_amount: Number | None = None,
         remote_area_surcharge_amount: Number | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a supplier user's regional shipping fee settings
@@ -20755,7 +22345,18 @@ class Admin_Suppliers_Users_Regionalsurcharges_Setting(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        supplier_id: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: Any = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20768,7 +22369,7 @@ class Admin_Taxmanager(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve activation information for Tax Manager
@@ -20788,7 +22389,7 @@ class Admin_Themes(Protocol):
         type: Literal["pc", "mobile"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of themes
@@ -20806,7 +22407,7 @@ class Admin_Themes(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a theme
@@ -20824,7 +22425,7 @@ class Admin_Themes(Protocol):
         type: Literal["pc", "mobile"],
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of themes
@@ -20850,7 +22451,7 @@ class Admin_Themes_Pages(Protocol):
         display_location: Any = None,
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a theme page
@@ -20872,7 +22473,18 @@ class Admin_Themes_Pages(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        skin_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -20883,7 +22495,7 @@ class Admin_Themes_Pages(Protocol):
         path: Any,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a theme page
@@ -20918,7 +22530,7 @@ class Admin_Translations_Categories(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of product category translations
@@ -20976,8 +22588,9 @@ class Admin_Translations_Categories(Protocol):
         shop_no: int | None = None,
         translations: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update product category translation
@@ -21006,7 +22619,7 @@ class Admin_Translations_Products(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of product translations
@@ -21067,8 +22680,9 @@ class Admin_Translations_Products(Protocol):
         shop_no: int | None = None,
         translations: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update product translation
@@ -21093,7 +22707,7 @@ class Admin_Translations_Store(Protocol):
         language_code: Sequence[int | str] | int | str | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a list of store translations
@@ -21112,8 +22726,9 @@ class Admin_Translations_Store(Protocol):
         shop_no: int | None = None,
         translations: Mapping[str, Any] | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update the translations of a store
@@ -21137,7 +22752,7 @@ class Admin_Translations_Themes(Protocol):
         language_code: Any,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a theme translation
@@ -21155,7 +22770,7 @@ class Admin_Translations_Themes(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of theme translations
@@ -21171,8 +22786,9 @@ class Admin_Translations_Themes(Protocol):
         skin_translation: Mapping[str, Any] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a theme translation
@@ -21198,7 +22814,7 @@ class Admin_Trends(Protocol):
         use_trend: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of trends
@@ -21224,7 +22840,7 @@ class Admin_Trends(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of trends
@@ -21293,7 +22909,7 @@ class Admin_Urgentinquiry(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve an urgent inquiry post
@@ -21361,7 +22977,7 @@ class Admin_Urgentinquiry_Reply(Protocol):
         status: Literal["F", "I", "T"] | None = None,
         attach_file_urls: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Create a reply for urgent inquiry post
@@ -21385,7 +23001,18 @@ class Admin_Urgentinquiry_Reply(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        article_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -21396,7 +23023,7 @@ class Admin_Urgentinquiry_Reply(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve a reply for urgent inquiry post
@@ -21420,7 +23047,7 @@ class Admin_Urgentinquiry_Reply(Protocol):
         user_id: str | None = None,
         attach_file_urls: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Update a reply for urgent inquiry post
@@ -21444,7 +23071,18 @@ class Admin_Urgentinquiry_Reply(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def update(
+        self,
+        article_no: PathValue,
+        *,
+        request: Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: bool | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -21459,7 +23097,7 @@ class Admin_Users(Protocol):
         shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve admin user details
@@ -21480,7 +23118,7 @@ class Admin_Users(Protocol):
         admin_type: Literal["P", "A"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of admin users
@@ -21516,7 +23154,7 @@ class Admin_Webhooks_Logs(Protocol):
         event_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of webhook logs
@@ -21584,7 +23222,7 @@ class Admin_Webhooks_Setting(Protocol):
         *,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve webhook settings
@@ -21599,8 +23237,9 @@ class Admin_Webhooks_Setting(Protocol):
         reception_status: bool | Literal["T", "F"] | None = None,
         shop_no: int | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
+        request: Mapping[str, Any] | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Edit webhook settings
@@ -21638,7 +23277,7 @@ class Front_Cart(Protocol):
         shop_no: Any = None,
         variants: Any = None,
         addtional_products: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontCart:
         """POST /api/v2/cart
@@ -21669,7 +23308,7 @@ class Front_Cart(Protocol):
         variants: Any = None,
         addtional_products: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -21679,7 +23318,7 @@ class Front_Cart(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontCart: ...
     @overload
@@ -21689,7 +23328,27 @@ class Front_Cart(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.FrontCart | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: Any = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.FrontCart: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.FrontCart | Mapping[str, Any],
+        shop_no: Any = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -21709,7 +23368,7 @@ class Front_Carts(Protocol):
         shop_no: int | None = None,
         variants: Mapping[str, Any] | None = None,
         addtional_products: Any = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontCart:
         """Create a shopping cart
@@ -21739,7 +23398,7 @@ class Front_Carts(Protocol):
         variants: Mapping[str, Any] | None = None,
         addtional_products: Any = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
     @overload
@@ -21749,7 +23408,7 @@ class Front_Carts(Protocol):
         requests: Sequence[Mapping[str, Any]],
         typed: Literal[True],
         shop_no: int | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontCart: ...
     @overload
@@ -21759,7 +23418,27 @@ class Front_Carts(Protocol):
         requests: Sequence[Mapping[str, Any]],
         shop_no: int | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> JsonObject: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.FrontCart | Mapping[str, Any],
+        typed: Literal[True],
+        shop_no: int | None = None,
+        timeout: Timeout | None = None,
+        retry_writes: bool | None = None,
+    ) -> models.FrontCart: ...
+    @overload
+    async def create(
+        self,
+        *,
+        request: models.FrontCart | Mapping[str, Any],
+        shop_no: int | None = None,
+        typed: Literal[False] | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -21778,7 +23457,7 @@ class Front_Categories(Protocol):
         category_name: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of product categories
@@ -21803,7 +23482,7 @@ class Front_Categories(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontCategory:
         """Retrieve a product category
@@ -21824,7 +23503,7 @@ class Front_Categories(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -21841,7 +23520,7 @@ class Front_Categories(Protocol):
         offset: int | None = None,
         limit: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.FrontCategory]:
         """Retrieve a list of product categories
@@ -21873,7 +23552,7 @@ class Front_Categories(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -21945,7 +23624,7 @@ class Front_Categories_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products by category
@@ -21972,7 +23651,7 @@ class Front_Categories_Products(Protocol):
         limit: int | None = None,
         offset: int | None = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.FrontCategoryProduct]:
         """Retrieve a list of products by category
@@ -22002,7 +23681,7 @@ class Front_Categories_Products(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -22078,7 +23757,7 @@ class Front_Mains_Products(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of products in main category
@@ -22194,7 +23873,7 @@ class Front_Products(Protocol):
         market_sync: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of products
@@ -22262,7 +23941,7 @@ class Front_Products(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["variants", "memos", "hits", "seo", "tags", "options", "discountprice", "decorationimages", "benefits", "additionalimages", "custom_properties"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProduct:
         """Retrieve a product resource
@@ -22285,7 +23964,7 @@ class Front_Products(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["variants", "memos", "hits", "seo", "tags", "options", "discountprice", "decorationimages", "benefits", "additionalimages", "custom_properties"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22346,7 +24025,7 @@ class Front_Products(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.FrontProduct]:
         """Retrieve a list of products
@@ -22467,7 +24146,7 @@ class Front_Products(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -22671,7 +24350,7 @@ class Front_Products_Cart(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """GET /api/v2/products/{product_no}/cart/count
@@ -22697,7 +24376,7 @@ class Front_Products_Carts(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of carts containing a product
@@ -22723,7 +24402,7 @@ class Front_Products_Decorationimages(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductDecorationimage:
         """Retrieve a list of product decoration images
@@ -22744,7 +24423,7 @@ class Front_Products_Decorationimages(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22760,7 +24439,7 @@ class Front_Products_Discountprice(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductDiscountprice:
         """Retrieve a product discounted price
@@ -22781,7 +24460,7 @@ class Front_Products_Discountprice(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22796,7 +24475,7 @@ class Front_Products_Hits(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve a count of product views
@@ -22822,7 +24501,7 @@ class Front_Products_Icons(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductIcon:
         """Retrieve a list of product icons
@@ -22843,7 +24522,7 @@ class Front_Products_Icons(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22859,7 +24538,7 @@ class Front_Products_Options(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductOption:
         """Retrieve a list of product options
@@ -22880,7 +24559,7 @@ class Front_Products_Options(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22899,7 +24578,7 @@ class Front_Products_Variants(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductVariant:
         """Retrieve a product variant
@@ -22924,7 +24603,7 @@ class Front_Products_Variants(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -22937,7 +24616,7 @@ class Front_Products_Variants(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.FrontProductVariant]:
         """Retrieve a list of product variants
@@ -22960,7 +24639,7 @@ class Front_Products_Variants(Protocol):
         fields: Fields | None = None,
         embed: Sequence[Literal["inventories"]] | str | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]: ...
 
@@ -22977,7 +24656,7 @@ class Front_Products_Variants_Inventories(Protocol):
         typed: Literal[True],
         shop_no: Any = None,
         fields: Fields | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.FrontProductVariantInventory:
         """Retrieve inventory details of a product variant
@@ -23000,7 +24679,7 @@ class Front_Products_Variants_Inventories(Protocol):
         shop_no: Any = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject: ...
 
@@ -23016,7 +24695,7 @@ class Front_Productsdetail(Protocol):
         mobile: bool | Literal["T", "F"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> JsonObject:
         """Retrieve the details of a product
@@ -23066,7 +24745,7 @@ class Analytics_Adeffect_Addetails(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all adeffect addetails
@@ -23154,7 +24833,7 @@ class Analytics_Carts_Action(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all carts action
@@ -23239,7 +24918,7 @@ class Analytics_Members_Sales(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all members sales
@@ -23318,7 +24997,7 @@ class Analytics_Pages_View(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all pages view
@@ -23408,7 +25087,7 @@ class Analytics_Products_Categorydetails(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all products categorydetails
@@ -23491,7 +25170,7 @@ class Analytics_Products_Sales(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all products sales
@@ -23574,7 +25253,7 @@ class Analytics_Products_View(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Data product hits analysis api
@@ -23666,7 +25345,7 @@ class Analytics_Sales_Orderdetails(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all sales orderdetails
@@ -23752,7 +25431,7 @@ class Analytics_Sales_Paymethods(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all sales paymethods
@@ -23832,7 +25511,7 @@ class Analytics_Sales_Pervisitors(Protocol):
         limit: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all sales pervisitors
@@ -23906,7 +25585,7 @@ class Analytics_Sales_Times(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all sales times
@@ -23997,7 +25676,7 @@ class Analytics_Visitors_Dailyactive(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitors dailyactive
@@ -24081,7 +25760,7 @@ class Analytics_Visitors_Pageview(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitors pageview
@@ -24167,7 +25846,7 @@ class Analytics_Visitors_Unique(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitors unique
@@ -24251,7 +25930,7 @@ class Analytics_Visitors_View(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitors view
@@ -24350,7 +26029,7 @@ class Analytics_Visitpaths_Adkeywordsales(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths adkeywordsales
@@ -24433,7 +26112,7 @@ class Analytics_Visitpaths_Ads(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths ads
@@ -24516,7 +26195,7 @@ class Analytics_Visitpaths_Adsales(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths adsales
@@ -24599,7 +26278,7 @@ class Analytics_Visitpaths_Domains(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths domains
@@ -24682,7 +26361,7 @@ class Analytics_Visitpaths_Domainsales(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths domainsales
@@ -24765,7 +26444,7 @@ class Analytics_Visitpaths_Keyworddetails(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths keyworddetails
@@ -24848,7 +26527,7 @@ class Analytics_Visitpaths_Keywords(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths keywords
@@ -24931,7 +26610,7 @@ class Analytics_Visitpaths_Keywordsales(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths keywordsales
@@ -25014,7 +26693,7 @@ class Analytics_Visitpaths_Urls(Protocol):
         order: Literal["desc", "asc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """List all visitpaths urls
@@ -25135,7 +26814,7 @@ class Dcollection_Products(Protocol):
         updated_end_date: DateLike | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> int:
         """Retrieve the number of product items
@@ -25235,7 +26914,7 @@ class Dcollection_Products(Protocol):
         order: Literal["asc", "desc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of products
@@ -25415,7 +27094,7 @@ class Dcollection_Products_Standardtags(Protocol):
         offset: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of product tag properties
@@ -25492,7 +27171,7 @@ class Dcollection_Shops(Protocol):
         order: Literal["asc", "desc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of stores
@@ -25649,7 +27328,7 @@ class Dcollection_Storeproducts(Protocol):
         order: Literal["asc", "desc"] | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[JsonObject]:
         """Retrieve a list of products with mall id

@@ -23,6 +23,7 @@ from cafe24_async.routes.route import Param, Route
 
 if TYPE_CHECKING:
     from cafe24_async.mall import Mall
+    from cafe24_async.transport import TimeoutSettings
 
 #: Options every endpoint coroutine takes besides the documented params.
 CALL_OPTIONS = ("typed", "timeout", "retry_writes")
@@ -149,7 +150,7 @@ def signature(route: Route, extra: Iterable[str] = ()) -> inspect.Signature:
     if route.embed:
         names.append("embed")
     if route.method in ("POST", "PUT"):
-        names.append("requests")
+        names += ["requests", "request"]
     names += [o for o in CALL_OPTIONS if not (extra and o == "retry_writes")]
     params += [kinds(n, kinds.KEYWORD_ONLY, default=None) for n in names if n not in seen]
     return inspect.Signature(params)
@@ -163,7 +164,7 @@ def endpoint_function(route: Route) -> Callable[..., Any]:
         mall: Mall,
         *args: Any,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: float | TimeoutSettings | None = None,
         retry_writes: bool | None = None,
         **params: Any,
     ) -> Any:

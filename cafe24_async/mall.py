@@ -14,10 +14,11 @@ Pagination and fan-out call `execute`; nothing bypasses it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from cafe24_async import transport
@@ -30,10 +31,13 @@ from cafe24_async.errors import (
     APIError,
     Cafe24ConnectionError,
     Cafe24Error,
+    Cafe24TimeoutError,
+    ClientClosedError,
     ConfigurationError,
     DecodeError,
     QuotaHeadroomError,
     RateLimitError,
+    ValidationError,
     api_error,
 )
 from cafe24_async.params import PreparedRequest, prepare
@@ -44,6 +48,7 @@ from cafe24_async.routes import APIS, find_route
 from cafe24_async.routes.apis import ApiDefinition
 from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
+from cafe24_async.transport import TimeoutSettings
 
 if TYPE_CHECKING:
     from cafe24_async.api_types import Admin, Analytics, Front
@@ -109,7 +114,14 @@ class Mall:
         return self.client.api_base_url(api, self.mall_id) + path
 
     def prepare(self, route: Route, args: Sequence[Any], params: dict[str, Any]) -> PreparedRequest:
-        """Check and render a call of `route` for this mall (nothing is sent)."""
+        """Check and render a call of `route` for this mall (nothing is sent).
+
+        A write may carry its body as `request=` (a dict or a typed record) and
+        `requests=[...]`; records are checked against the documented required
+        fields and lengths, then sent as plain JSON.
+        """
+        if "request" in params or "requests" in params:
+            params = _with_body_records(route, params)
         api = APIS[route.api]
         implicit = {name: self.mall_id for name in api.mall_query} if api.mall_query else None
         return prepare(route, args, params, implicit)
@@ -136,10 +148,43 @@ class Mall:
         prepared: PreparedRequest,
         *,
         typed: bool | None = None,
-        timeout: float | None = None,
+        timeout: float | TimeoutSettings | None = None,
         retry_writes: bool = False,
     ) -> Any:
-        """Send a prepared request through pacing, auth, retries and decoding."""
+        """Send a prepared request through pacing, auth, retries and decoding.
+
+        `timeout` in seconds bounds the whole call: waiting for the bucket, every
+        attempt and every back-off; a `TimeoutSettings` replaces the client's
+        connect/read/total limits for each request of this call instead.
+        """
+        if timeout is None or isinstance(timeout, TimeoutSettings):
+            return await self._execute(prepared, typed=typed, timeout=timeout, retry_writes=retry_writes)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValidationError(
+                "timeout", "must be a positive number of seconds or a TimeoutSettings",
+                f"{prepared.route.method} {prepared.route.path}",
+            )
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._execute(
+                    prepared, typed=typed, timeout=timeout, retry_writes=retry_writes
+                )
+        except TimeoutError as exc:
+            if isinstance(exc, Cafe24Error):
+                raise
+            route = prepared.route
+            raise Cafe24TimeoutError(
+                f"no answer within the call's {timeout:g}s timeout", route.method, route.path
+            ) from None
+
+    async def _execute(
+        self,
+        prepared: PreparedRequest,
+        *,
+        typed: bool | None,
+        timeout: float | TimeoutSettings | None,
+        retry_writes: bool,
+    ) -> Any:
         client = self.client
         route = prepared.route
         api = APIS[route.api]
@@ -153,9 +198,10 @@ class Mall:
         started = client.clock.monotonic()
         failures = throttled = 0
         refreshed_after_401 = False
+        where = {"mall_id": self.mall_id, "route": route.qualified_name}
         while True:
             client.check_open()
-            await self.quota.wait(deadline=timeout)
+            await self.quota.wait(deadline=None if isinstance(timeout, TimeoutSettings) else timeout)
             await limiter.acquire(route)
             try:
                 headers, token = await self._auth_headers(api)
@@ -168,11 +214,17 @@ class Mall:
                 )
                 limiter.observe(raw.status, raw.headers)
             except Cafe24ConnectionError as exc:
+                if client.closed:
+                    raise ClientClosedError("the Cafe24 client was closed during the call") from None
                 self.stats.connection_errors += 1
                 error: Cafe24Error = exc
                 raw = None
             finally:
                 limiter.release()
+            if raw is not None:
+                log.debug(
+                    "%s on mall %s: HTTP %d", route.qualified_name, self.mall_id, raw.status, extra=where
+                )
             retry_after: float | None = None
             if raw is not None:
                 self.quota.observe(raw.status, raw.headers)
@@ -208,8 +260,7 @@ class Mall:
                     and is_retryable(error, route.method, retry_writes)
                     and self.retry_budget.spend()
                 )
-            elapsed = client.clock.monotonic() - started
-            if not allowed or elapsed > settings.max_elapsed:
+            if not allowed:
                 raise error
             if retry_after is not None:
                 delay = retry_after
@@ -217,10 +268,13 @@ class Mall:
                 delay = 0.0  # the limiter now holds the server's full bucket and waits for room
             else:
                 delay = backoff_delay(failures, settings, self._rng)
+            if client.clock.monotonic() - started + delay > settings.max_elapsed:
+                raise error  # no retry may start after `max_elapsed`
             self.stats.retries += 1
             log.debug(
                 "retrying %s on mall %s after %s (attempt %d, wait %.2fs)",
                 route.qualified_name, self.mall_id, _describe(error), failures + throttled, delay,
+                extra={**where, "attempt": failures + throttled, "delay": delay, "error": _describe(error)},
             )
             if delay > 0:
                 await client.clock.sleep(delay)
@@ -254,6 +308,27 @@ class Mall:
         return await self.execute(
             self.prepare(route, args, params), typed=typed, timeout=timeout, retry_writes=retry_writes
         )
+
+
+def _with_body_records(route: Route, params: dict[str, Any]) -> dict[str, Any]:
+    """Merge `request=` into the params, and turn records into dicts (after checking them)."""
+    from cafe24_async.models import Record, check_write, unstructure
+
+    params = dict(params)
+    body = params.pop("request", None)
+    if body is not None:
+        if not isinstance(body, (Record, Mapping)):
+            raise ValidationError("request", "must be a dict or a typed record", f"{route.method} {route.path}")
+        check_write(route, body)
+        fields = unstructure(body) if isinstance(body, Record) else dict(body)
+        params = {**{k: v for k, v in fields.items() if v is not None}, **params}
+    many = params.get("requests")
+    if isinstance(many, (list, tuple)) and any(isinstance(item, Record) for item in many):
+        for item in many:
+            if isinstance(item, Record):
+                check_write(route, item)
+        params["requests"] = [unstructure(item) if isinstance(item, Record) else item for item in many]
+    return params
 
 
 def _describe(error: Cafe24Error) -> str:

@@ -186,7 +186,7 @@ def extra_args(route: Route, iterate: bool) -> list[Arg]:
     return extra
 
 
-OPTION_TYPES = {"typed": "bool", "timeout": "float", "retry_writes": "bool"}
+OPTION_TYPES = {"typed": "bool", "timeout": "Timeout", "retry_writes": "bool"}
 
 
 def option_args(iterate: bool, typed: str | None) -> list[Arg]:
@@ -203,6 +203,8 @@ def option_args(iterate: bool, typed: str | None) -> list[Arg]:
             args.append(Arg("typed", "Literal[True]", True))
         elif name == "typed" and typed == "False":
             args.append(Arg("typed", "Literal[False]", False))
+        elif name == "timeout" and iterate:
+            args.append(Arg(name, "float", False))  # seconds for each page's call
         else:
             args.append(Arg(name, OPTION_TYPES[name], False))
     return args
@@ -263,13 +265,16 @@ def action_lines(route: Route, name: str, model: str | None) -> list[str]:
         model = None
     shapes: list[list[Arg]] = []  # the keyword params of each body shape
     writes = route.method in ("POST", "PUT")
+    body = f"{model} | Mapping[str, Any]" if model else "Mapping[str, Any]"
     if writes and any(a.required for a in documented):
         shop_no = [a for a in documented if a.name == "shop_no"]
         shop_no = [Arg("shop_no", a.annotation, False) for a in shop_no]
         shapes.append(documented + extra)
         shapes.append([*shop_no, Arg("requests", "Sequence[Mapping[str, Any]]", True), *extra])
+        shapes.append([*shop_no, Arg("request", body, True), *extra])
     elif writes:
-        shapes.append([*documented, *extra, Arg("requests", "Sequence[Mapping[str, Any]]", False)])
+        shapes.append([*documented, *extra, Arg("requests", "Sequence[Mapping[str, Any]]", False),
+                       Arg("request", body, False)])
     else:
         shapes.append(documented + extra)
     variants: list[tuple[list[Arg], str]] = []
@@ -378,6 +383,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 
+from cafe24_async.transport import TimeoutSettings
+
 if TYPE_CHECKING:
     from cafe24_async.models import generated as models
 
@@ -391,6 +398,8 @@ DateLike: TypeAlias = date | datetime | str
 Number: TypeAlias = int | float | Decimal
 #: `fields=`: the response fields to return, as a list or a comma-joined string.
 Fields: TypeAlias = Sequence[str] | str
+#: `timeout=`: seconds for the whole call (retries included), or per-request limits.
+Timeout: TypeAlias = float | TimeoutSettings
 
 __all__ = [
 {names}
@@ -408,7 +417,7 @@ def module_text(lookup: ModelLookup | None) -> str:
             body += protocol_lines(api, parts, node, lookup, used_models)
     if len(set(names)) != len(names):
         raise SystemExit("two namespaces map to one Protocol name")
-    exported = sorted([*names, "DateLike", "Fields", "JsonObject", "Number", "PathValue"])
+    exported = sorted([*names, "DateLike", "Fields", "JsonObject", "Number", "PathValue", "Timeout"])
     head = MODULE_HEAD.replace("{names}", "\n".join(f'    "{n}",' for n in exported))
     if not used_models:
         head = head.replace("TYPE_CHECKING, ", "").replace(

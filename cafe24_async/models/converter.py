@@ -362,6 +362,7 @@ def _fits(plan: FieldPlan, value: Any) -> Any:
 # -- records ------------------------------------------------------------------------------
 
 _MISFITS = (ValueError, TypeError, ArithmeticError)
+_SHAPES_PER_CLASS = 256
 
 
 def _is_record(kind: Any) -> bool:
@@ -430,12 +431,28 @@ def _make_structure(model: type[Record]) -> Callable[[Any, Any], Record]:
             *[f"        {line}" for line in body],
             "    except _MISFITS:",
             "        return _slow(o)",
-            "    self.extra = {} if _known.issuperset(o) else "
-            "{k: v for k, v in o.items() if k not in _known}",
-            "    self._keys = tuple(o)",
+            "    keys = tuple(o)",
+            "    shape = _shapes.get(keys)",
+            "    if shape is None:",
+            "        shape = _new_shape(keys)",
+            "    self._keys = shape[0]",
+            "    self.extra = {} if shape[1] else {k: v for k, v in o.items() if k not in _known}",
             "    return self",
         ]
     )
+
+    # Records of one route mostly share one key sequence: keep one tuple per sequence
+    # (with whether every key is declared) instead of one per record.
+    shapes: dict[tuple[str, ...], tuple[tuple[str, ...], bool]] = {}
+
+    def new_shape(keys: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+        shape = (keys, known.issuperset(keys))
+        if len(shapes) < _SHAPES_PER_CLASS:
+            shapes[keys] = shape
+        return shape
+
+    scope["_shapes"] = shapes
+    scope["_new_shape"] = new_shape
 
     def slow(data: dict[str, Any]) -> Record:
         made = model()

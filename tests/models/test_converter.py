@@ -385,3 +385,11 @@ def test_write_check_many_requests() -> None:
     with pytest.raises(ValidationError) as caught:
         check_write(route, {"request": [{"display_location": ["MAIN"]}, {"src": "https://x/a.js"}]})
     assert caught.value.param == "request[1].display_location"
+
+
+def test_benchmark_runs() -> None:
+    from benchmarks.bench_models import run
+
+    result = run(300, 100, repeat=1)
+    assert result["records"] == 300
+    assert result["json_rps"] > 0 and result["structure_rps"] > 0

@@ -113,9 +113,9 @@ def test_coroutine_signatures_match_the_binder(route: Route) -> None:
             required_sets.append({p.name for p in params if p.default is inspect.Parameter.empty})
         assert seen == expected_names(route, iterate), name
         # One variant takes exactly the documented required params (plus `typed=True` when
-        # it returns records); the others replace them with `requests=[...]`.
+        # it returns records); the others replace them with `requests=[...]` or `request=`.
         assert any(r - {"typed"} == required for r in required_sets), (name, required_sets)
-        assert all(r - {"typed", "requests"} <= required for r in required_sets)
+        assert all(r - {"typed", "requests", "request"} <= required for r in required_sets)
 
 
 def test_call_options_are_on_every_coroutine() -> None:

@@ -53,18 +53,12 @@ def open_output(path: str, size: int) -> tuple[IO[bytes], bool]:
     return fh, False
 
 
-class JsonlWriter:
+class _FileWriter:
+    """What both formats share: the open output, durability, closing."""
+
     def __init__(self, fh: IO[bytes], to_stdout: bool) -> None:
         self._fh = fh
         self._stdout = to_stdout
-
-    @property
-    def columns(self) -> list[str] | None:
-        return None
-
-    def write(self, records: list[dict[str, Any]]) -> None:
-        if records:
-            self._fh.write("".join(_json(r) + "\n" for r in records).encode("utf-8"))
 
     def durable(self) -> int:
         self._fh.flush()
@@ -79,10 +73,19 @@ class JsonlWriter:
             self._fh.close()
 
 
-class CsvWriter:
+class JsonlWriter(_FileWriter):
+    @property
+    def columns(self) -> list[str] | None:
+        return None
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if records:
+            self._fh.write("".join(_json(r) + "\n" for r in records).encode("utf-8"))
+
+
+class CsvWriter(_FileWriter):
     def __init__(self, fh: IO[bytes], to_stdout: bool, columns: list[str] | None) -> None:
-        self._fh = fh
-        self._stdout = to_stdout
+        super().__init__(fh, to_stdout)
         self._columns = columns
 
     @property
@@ -114,18 +117,6 @@ class CsvWriter:
             row.append(_json(extra) if extra else "")
             out.writerow(row)
         self._fh.write(buffer.getvalue().encode("utf-8"))
-
-    def durable(self) -> int:
-        self._fh.flush()
-        if self._stdout:
-            return 0
-        os.fsync(self._fh.fileno())
-        return self._fh.tell()
-
-    def close(self) -> None:
-        self._fh.flush()
-        if not self._stdout:
-            self._fh.close()
 
 
 def make_writer(path: str, fmt: str, size: int, columns: list[str] | None) -> RecordWriter:

@@ -1,0 +1,99 @@
+"""The cafe24-async command against the sandbox: auth, call, sandbox serve, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from cafe24_async import FileTokenStore
+from cafe24_async.export.progress import Progress
+from tests.conftest import SandboxFactory
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cafe24_async", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+async def test_auth_flow_and_call(make_sandbox: SandboxFactory, tmp_path: Path) -> None:
+    sb = await make_sandbox(malls=("acme",), products=12)
+    tokens = tmp_path / "tokens.json"
+    env = {"CAFE24_CLIENT_ID": sb.config.client_id, "CAFE24_CLIENT_SECRET": sb.config.client_secret,
+           "CAFE24_TOKEN_FILE": str(tokens), "CAFE24_BASE_URL": sb.base_url}
+    url = await asyncio.to_thread(cli, "auth", "url", "--mall", "acme", "--redirect-uri", sb.config.redirect_uri,
+                                  "--scope", "mall.read_product", env=env)
+    assert url.returncode == 0, url.stderr
+    async with aiohttp.ClientSession() as http, http.get(url.stdout.strip(), allow_redirects=False) as resp:
+        code = resp.headers["Location"].split("code=")[1].split("&")[0]
+    exchanged = await asyncio.to_thread(cli, "auth", "exchange", code, "--mall", "acme",
+                                        "--redirect-uri", sb.config.redirect_uri, env=env)
+    assert exchanged.returncode == 0, exchanged.stderr
+    stored = await FileTokenStore(tokens).load("acme")
+    assert stored is not None and stored.refresh_token
+    for result in (exchanged, await asyncio.to_thread(cli, "auth", "show", "--mall", "acme", env=env)):
+        shown = json.loads(result.stdout)
+        assert "hidden" in shown["access_token"]
+        assert stored.access_token not in result.stdout + result.stderr
+        assert stored.refresh_token not in result.stdout + result.stderr
+        assert sb.config.client_secret not in result.stdout + result.stderr
+    refreshed = await asyncio.to_thread(cli, "auth", "refresh", "--mall", "acme", env=env)
+    assert refreshed.returncode == 0 and sb.stats("acme").refreshes == 1
+    rotated = await FileTokenStore(tokens).load("acme")
+    assert rotated is not None and rotated.refresh_token != stored.refresh_token
+    call = await asyncio.to_thread(cli, "call", "GET", "/api/v2/admin/products/{product_no}", "product_no=7",
+                                   "--mall", "acme", env=env)
+    assert call.returncode == 0, call.stderr
+    assert json.loads(call.stdout)["product_no"] == 7
+    bad = await asyncio.to_thread(cli, "call", "GET", "/api/v2/admin/products", "limit=1000", "--mall", "acme", env=env)
+    assert bad.returncode == 2 and "limit: must be at most 100" in bad.stderr
+
+
+async def test_sandbox_serve(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "cafe24_async", "sandbox", "serve", "--port", str(port),
+                             "--products", "15", "--orders", "10"], stderr=subprocess.PIPE)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/sandbox/api/v2/products/count",
+                                        headers={"X-Cafe24-Client-Id": "sandbox-client"}) as resp:
+                        body = await resp.json()
+                        break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            assert body == {"count": 15}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_progress_display_live_and_plain() -> None:
+    live = io.StringIO()
+    progress = Progress("products", stream=live, live=True, interval=0)
+    progress.update(100, 3, 12, 40, 1000, force=True)
+    progress.update(200, 4, 14, 40, 1000, force=True)
+    progress.finish("done")
+    text = live.getvalue()
+    assert text.count("\r") == 2 and "200 records" in text and "bucket 14/40" in text and "ETA" in text
+    plain = io.StringIO()
+    progress = Progress("orders", stream=plain, live=False, interval=0)
+    progress.update(5, 1, 1, 40, None, force=True)
+    assert "\r" not in plain.getvalue() and plain.getvalue().endswith("\n")
+
+
+def test_resources_lists_exportable_routes() -> None:
+    result = cli("resources")
+    assert result.returncode == 0
+    names = {line.split()[0] for line in result.stdout.splitlines()}
+    assert {"products", "orders", "customersprivacy", "front.products", "analytics.visitors.view"} <= names

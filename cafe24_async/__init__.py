@@ -24,6 +24,7 @@ from cafe24_async.errors import (
     NotFoundError,
     PaginationCapError,
     PermissionDeniedError,
+    QuotaHeadroomError,
     QuotaWaitError,
     RateLimitError,
     ReauthorizeError,
@@ -34,6 +35,7 @@ from cafe24_async.errors import (
 from cafe24_async.fanout import Outcome, fan_out
 from cafe24_async.mall import Mall
 from cafe24_async.ratelimit import RateLimitSettings
+from cafe24_async.ratelimit.quota import QuotaSettings
 from cafe24_async.retry import RetrySettings
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import PoolSettings, TimeoutSettings
@@ -64,6 +66,8 @@ __all__ = [
     "PaginationCapError",
     "PermissionDeniedError",
     "PoolSettings",
+    "QuotaHeadroomError",
+    "QuotaSettings",
     "QuotaWaitError",
     "RateLimitError",
     "RateLimitSettings",

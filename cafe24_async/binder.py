@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from cafe24_async.routes import ROUTES
+from cafe24_async.routes import APIS, ROUTES
 from cafe24_async.routes.route import Param, Route
 
 if TYPE_CHECKING:
@@ -140,11 +140,12 @@ def signature(route: Route, extra: Iterable[str] = ()) -> inspect.Signature:
     params = [kinds("mall", kinds.POSITIONAL_ONLY)]
     params += [kinds(name, kinds.POSITIONAL_OR_KEYWORD) for name in route.path_params]
     seen = set(route.path_params)
+    filled_in = set(APIS[route.api].mall_query)  # the client fills these from the mall
     for p in route.params:
         if p.location == "path" or p.name in seen or not p.name.isidentifier():
             continue
         seen.add(p.name)
-        default = kinds.empty if p.required else None
+        default = kinds.empty if p.required and p.name not in filled_in else None
         params.append(kinds(p.name, kinds.KEYWORD_ONLY, default=default))
     names = [*extra, "fields"] if route.method == "GET" else list(extra)
     if route.embed:

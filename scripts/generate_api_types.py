@@ -167,7 +167,8 @@ def documented_args(route: Route) -> tuple[list[Arg], list[Arg]]:
         if p.name == "self":
             raise SystemExit(f"{route.method} {route.path}: a param named self cannot be a method param")
         seen.add(p.name)
-        keywords.append(Arg(p.name, param_type(p, route), p.required))
+        filled_in = p.name in APIS[route.api].mall_query  # the client fills it from the mall
+        keywords.append(Arg(p.name, param_type(p, route), p.required and not filled_in))
     if route.api == "admin" and route.method in ("POST", "PUT") and "shop_no" not in seen:
         keywords.append(Arg("shop_no", "int", False))  # every admin write accepts it
     return path, keywords

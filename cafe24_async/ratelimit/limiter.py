@@ -121,6 +121,8 @@ class LeakyBucketLimiter:
         return limit if limit < self.settings.legacy_bucket_size else None
 
     async def acquire(self, route: Route) -> None:
+        if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):
+            return  # room now and nobody queued: no wait, and nothing to count
         started = self._clock.monotonic()
         await self._gate.enter()
         try:
@@ -155,11 +157,22 @@ class TokenBucketLimiter:
 
     A token bucket holding `remaining` of `burst` tokens is a leaky bucket whose
     level is `burst - remaining`, draining at the refill rate; so the same
-    server-synced bucket serves, fed from the `X-RateLimit-*` headers.
+    server-synced bucket serves, counted in calls: each call spends
+    `X-RateLimit-Requested-Tokens` tokens (1 unless told), so the bucket holds
+    `burst / requested` calls and drains `refill / requested` calls per second.
+
+    Every answer resyncs it: `X-RateLimit-Remaining` sets the level,
+    `X-RateLimit-Burst-Capacity` the size, and `X-RateLimit-Replenish-Rate` (read
+    as tokens per second, the meaning these gateway headers have) may lower the
+    drain below the configured rate but never raise it. The docs' example shows
+    "Replenish-Rate: 2" next to the text "one token every two seconds", so the
+    header's unit is uncertain and the documented rate stays the ceiling. A 429
+    fills the local bucket, so the next call waits for one refill.
     """
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
-        self.bucket = ServerSyncedBucket(settings.analytics_burst, settings.analytics_refill_per_second)
+        self.refill = settings.analytics_refill_per_second
+        self.bucket = ServerSyncedBucket(settings.analytics_burst, self.refill)
         self._gate = FirstReportGate(self.bucket)
         self._clock = clock
         self._stats = stats
@@ -188,9 +201,18 @@ class TokenBucketLimiter:
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         remaining = header_float(headers, "X-RateLimit-Remaining")
         burst = header_float(headers, "X-RateLimit-Burst-Capacity")
-        capacity = burst if burst and burst >= 1 else self.bucket.capacity
+        requested = header_float(headers, "X-RateLimit-Requested-Tokens")
+        replenish = header_float(headers, "X-RateLimit-Replenish-Rate")
+        cost = requested if requested is not None and requested > 0 else 1.0
+        tokens = burst if burst is not None and burst >= 1 else self.bucket.capacity * cost
+        capacity = max(1.0, tokens / cost)
+        rate = self.refill
+        if replenish is not None and replenish > 0:
+            rate = min(rate, replenish)
+        self.bucket.leak_rate = rate / cost
         if remaining is not None:
-            self.bucket.sync(max(0.0, capacity - remaining), capacity, counted=status != 429)
+            spent = min(tokens, max(0.0, tokens - remaining)) / cost
+            self.bucket.sync(spent, capacity, counted=status != 429)
         elif status == 429:
             self.bucket.sync(self.bucket.capacity)
 
@@ -198,9 +220,14 @@ class TokenBucketLimiter:
 class FixedWindowLimiter:
     """The D.Collection API's throttle: `limit` calls per fixed window of `window` seconds.
 
-    The window opens with the first call; when it is used up, calls wait for the
-    next one. `X-RateLimit-Limit` / `X-RateLimit-Remaining` correct the count, and
-    a 429 closes the current window (for `Retry-After` seconds when given).
+    The server (Laravel's throttle middleware, per IP) opens a window with the
+    first call that reaches it and refuses calls past the limit until the
+    window ends. Here a window opens with the first call sent, and its start
+    then moves to the first answer received in it: the server's window opened
+    somewhere in between, so counting from the answer never ends the local
+    window before the server's. `X-RateLimit-Limit` / `X-RateLimit-Remaining`
+    correct the count, and a 429 closes the current window (for `Retry-After`
+    seconds when given).
     """
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
@@ -210,6 +237,7 @@ class FixedWindowLimiter:
         self._stats = stats
         self._window_start = -float("inf")
         self._used = 0
+        self._anchor = False
         self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -224,6 +252,7 @@ class FixedWindowLimiter:
         now = self._clock.monotonic()
         if now >= self._window_start + self.window:
             self._window_start, self._used = now, 0
+            self._anchor = True
 
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
@@ -248,6 +277,10 @@ class FixedWindowLimiter:
             self._used = max(self._used, self.limit - int(remaining))
         if status == 429:
             self._used = self.limit
+            self._anchor = False
             retry_after = header_float(headers, "Retry-After")
             if retry_after is not None:
                 self._window_start = self._clock.monotonic() + retry_after - self.window
+        elif self._anchor:
+            self._anchor = False
+            self._window_start = max(self._window_start, self._clock.monotonic())

@@ -1,8 +1,10 @@
 """Running the sandbox: `create_app`, the `Sandbox` runner and a blocking `serve`.
 
 `Sandbox` is what tests and benchmarks use: it starts the app on a free
-loopback port, hands out base URLs and tokens, and exposes the recorded
-requests and per-mall counters. `serve` runs the same app in the foreground
+loopback port, hands out base URLs and tokens, exposes the recorded requests
+and per-mall counters, and plays the other users of a mall's limits (another
+app draining the bucket, the Analytics tokens or the D.Collection window,
+or using up the usage quotas). `serve` runs the same app in the foreground
 for a command line.
 """
 
@@ -30,7 +32,7 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     dispatcher = Dispatcher(state, ROUTES)
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[STATE_KEY] = state
-    app.router.add_route("*", "/{tail:.*}", dispatcher.handle)
+    app.router.add_route("*", r"/{tail:[\s\S]*}", dispatcher.handle)  # any path, newlines too
     return app
 
 
@@ -150,6 +152,31 @@ class Sandbox:
     def drain_foreign(self, mall_id: str, calls: int) -> None:
         """Another app used `calls` calls of the mall's bucket just now."""
         self.state.mall(mall_id).bucket.add_foreign(calls)
+
+    def exhaust_quota(self, mall_id: str | None = None) -> float:
+        """Use up the mall's usage quotas now (as another app's traffic would) and block
+        it; returns the seconds the block lasts if nobody calls during it. The next
+        request of the mall is the one that announces the block."""
+        return self.state.mall(mall_id or self.default_mall).usage.force_block()
+
+    def set_quota_usage(
+        self, mall_id: str | None = None, *, call: float | None = None, time: float | None = None
+    ) -> None:
+        """Set the mall's call and/or time usage to these percentages now (no block)."""
+        self.state.mall(mall_id or self.default_mall).usage.set_usage(call, time)
+
+    def drain_analytics(self, mall_id: str | None = None, tokens: float | None = None) -> None:
+        """Another client spent `tokens` (default: all) of the mall's Analytics bucket now."""
+        bucket = self.state.mall(mall_id or self.default_mall).tokens
+        bucket.drain(float(bucket.burst) if tokens is None else tokens)
+
+    def use_up_dcollection_window(self, ip: str = "127.0.0.1") -> None:
+        """Another process behind `ip` used the rest of the current D.Collection window."""
+        self.state.window(ip).use_up()
+
+    def partner_stats(self) -> MallStats:
+        """Counters of the partner-wide (D.Collection) requests."""
+        return self.state.mall("").snapshot()
 
     def dataset(self, mall_id: str | None = None) -> Dataset:
         """The mall's generated data (generated now if needed)."""

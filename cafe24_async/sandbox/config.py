@@ -1,7 +1,8 @@
 """Settings of one sandbox server.
 
 Everything the sandbox does that a test or benchmark may want to vary lives
-here: the app credentials, the leaky bucket, token lifetimes, the size of the
+here: the app credentials, the leaky bucket, the Analytics token bucket, the
+D.Collection window, the usage quotas, token lifetimes, the size of the
 generated shop data, injectable clocks and the fault mix. Every field has a
 default so `SandboxConfig()` gives a small, well-behaved shop.
 """
@@ -38,8 +39,13 @@ class FaultConfig:
     Each API request draws once: with probability `error_rate` it gets a 500,
     503 or 504, with `drop_rate` the connection is closed without an answer, with
     `truncate_rate` a 200 whose JSON body is cut in half, with `slow_rate` a normal
-    answer delayed by `slow_seconds`. The draws come from a per-mall generator
-    seeded with `seed`, so the same requests in the same order meet the same faults.
+    answer delayed by `slow_seconds`, with `throttle_rate` a 429 as if the bucket
+    were full. The draws come from a per-mall generator seeded with `seed`, so the
+    same requests in the same order meet the same faults.
+
+    With `retry_after` set, every 429 and 503 answer carries `Retry-After`: that
+    many seconds (fractions kept), or with `retry_after_http_date` the HTTP date
+    that many seconds from the sandbox's `now` (rounded up to a whole second).
     """
 
     seed: int = 0
@@ -49,9 +55,14 @@ class FaultConfig:
     slow_rate: float = attrs.field(default=0.0, validator=_rate)
     slow_seconds: float = attrs.field(default=1.0, validator=_not_negative)
     error_statuses: tuple[int, ...] = (500, 503, 504)
+    throttle_rate: float = attrs.field(default=0.0, validator=_rate)
+    retry_after: float | None = None
+    retry_after_http_date: bool = False
 
     def __attrs_post_init__(self) -> None:
-        total = self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate
+        if self.retry_after is not None and not 0 <= self.retry_after < 86400:
+            raise ValueError(f"retry_after must be between 0 and 86400 seconds, got {self.retry_after}")
+        total = self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate + self.throttle_rate
         if total > 1.0 + 1e-9:
             raise ValueError(f"fault rates add up to {total}, more than 1")
         if not self.error_statuses:
@@ -59,7 +70,8 @@ class FaultConfig:
 
     @property
     def enabled(self) -> bool:
-        return (self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate) > 0
+        rates = self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate + self.throttle_rate
+        return rates > 0
 
 
 @attrs.frozen(kw_only=True)
@@ -71,7 +83,7 @@ class SandboxConfig:
     malls: tuple[str, ...] = ("sandbox",)
 
     client_id: str = "sandbox-client"
-    client_secret: str = "sandbox-secret"
+    client_secret: str = attrs.field(default="sandbox-secret", repr=False)
     redirect_uri: str = "https://localhost/callback"
     #: `user_id` reported in token responses.
     user_id: str = "sandbox-admin"
@@ -82,6 +94,31 @@ class SandboxConfig:
     leak_rate: float = attrs.field(default=2.0, validator=_not_negative)
     #: Calls per second another app adds to the same bucket, continuously.
     foreign_rate: float = attrs.field(default=0.0, validator=_not_negative)
+
+    #: Analytics API token bucket per mall: burst size, and tokens added per second
+    #: (the overview: "one token will be added to the bucket every two seconds").
+    analytics_burst: int = 10
+    analytics_refill: float = attrs.field(default=0.5, validator=_not_negative)
+    #: Rows each Analytics list holds for any date range.
+    analytics_rows: int = 250
+    #: D.Collection API: calls per fixed window per client IP (Laravel throttle: 40 per minute).
+    dcollection_limit: int = 40
+    dcollection_window: float = attrs.field(default=60.0, validator=_not_negative)
+    #: Generated D.Collection stores and products (partner-wide, not per mall).
+    dcollection_shops: int = 60
+    dcollection_products: int = 300
+
+    #: Usage quotas per mall, the second limit (see `sandbox.usage`): calls, and
+    #: milliseconds of processing, per `quota_window` seconds. None turns a quota
+    #: off; with both off (the default) no usage header is sent and nothing is blocked.
+    call_quota: int | None = None
+    time_quota: float | None = None
+    quota_window: float = 60.0
+    #: Processing milliseconds one read (GET) and one write cost.
+    read_cost_ms: float = attrs.field(default=20.0, validator=_not_negative)
+    write_cost_ms: float = attrs.field(default=400.0, validator=_not_negative)
+    #: A block lasts until usage has drained back to this percentage.
+    quota_resume: float = 50.0
 
     access_token_ttl: float = 7200.0
     refresh_token_ttl: float = 14 * 86400.0
@@ -110,7 +147,7 @@ class SandboxConfig:
     #: Product count per mall, overriding `products`.
     per_mall_products: dict[str, int] = attrs.field(factory=dict)
 
-    #: Monotonic seconds for the leaky bucket.
+    #: Monotonic seconds for the leaky bucket, the throttles and the usage quotas.
     clock: Callable[[], float] = time.monotonic
     #: Wall clock for token and authorization-code expiry.
     now: Callable[[], datetime] = _utc_now
@@ -124,6 +161,14 @@ class SandboxConfig:
     def __attrs_post_init__(self) -> None:
         if self.bucket_capacity < 1:
             raise ValueError("bucket_capacity must be at least 1")
+        if self.analytics_burst < 1 or self.dcollection_limit < 1:
+            raise ValueError("analytics_burst and dcollection_limit must be at least 1")
+        if self.call_quota is not None and self.call_quota < 1:
+            raise ValueError("call_quota must be at least 1 (None turns it off)")
+        if self.time_quota is not None and self.time_quota <= 0:
+            raise ValueError("time_quota must be positive (None turns it off)")
+        if self.quota_window <= 0 or not 0.0 <= self.quota_resume < 100.0:
+            raise ValueError("quota_window must be positive and quota_resume in [0, 100)")
         low, high = self.items_per_order
         if low < 1 or high < low:
             raise ValueError(f"items_per_order must be (low, high) with 1 <= low <= high, got {low, high}")

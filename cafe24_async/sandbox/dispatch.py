@@ -1,9 +1,12 @@
 """The request pipeline: one aiohttp handler in front of every route.
 
 For each request: find the mall and the documented route, record the request,
-then for API routes run the leaky bucket (Admin and Front share it), the
-credential check, the fault draw and the resource handler, and encode the
-answer with the documented error body and the `X-Api-Call-Limit` header.
+then for API routes run the mall's usage quotas (a block refuses everything),
+the throttle the API definition names (the leaky bucket shared by Admin and
+Front, the Analytics token bucket per mall, the D.Collection fixed window per
+client IP), the credential check, the fault draw and the resource handler, and
+encode the answer with the documented error body and the throttle's and
+quotas' headers.
 Paths are matched from the raw path, segment by segment, so percent-encoded
 and Korean placeholders (and encoded slashes inside them) work.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,17 +29,16 @@ from cafe24_async.sandbox import oauth
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.encoding import Encoded, dump_json
 from cafe24_async.sandbox.errors import ApiError, error_body
-from cafe24_async.sandbox.faults import FaultKind
+from cafe24_async.sandbox.faults import FaultKind, retry_after_header
 from cafe24_async.sandbox.records import RecordedRequest
 from cafe24_async.sandbox.resources import bind_read
 from cafe24_async.sandbox.routing import Match, RouteTree
 from cafe24_async.sandbox.state import MallState, SandboxState
+from cafe24_async.sandbox.usage import Verdict
 from cafe24_async.sandbox.writes import bind_write
 
 MALL_ID = re.compile(r"^[a-z0-9_-]{1,50}$")
 LIMIT_HEADER = "X-Api-Call-Limit"
-#: APIs paced by the per-mall leaky bucket.
-BUCKETED_APIS = frozenset({"admin", "front"})
 #: APIs also served without a mall prefix, as their real hosts have none.
 ROOT_APIS = frozenset({"analytics", "dcollection"})
 OAUTH_AUTHORIZE = "/api/v2/oauth/authorize"
@@ -47,12 +50,18 @@ class Endpoint:
     route: Route
     handler: Handler
     auth: str
-    bucketed: bool
+    #: The throttle kind of the route's API: "leaky_bucket", "token_bucket" or "fixed_window".
+    limiter: str
+    #: True for the APIs of one mall, which its usage quotas meter.
+    per_mall: bool
+    #: Query params naming the mall (Analytics: `mall_id`).
+    mall_query: tuple[str, ...] = ()
 
 
 def _endpoint(route: Route) -> Endpoint:
     handler = bind_read(route) if route.method == "GET" else bind_write(route)
-    return Endpoint(route, handler, APIS[route.api].auth, route.api in BUCKETED_APIS)
+    api = APIS[route.api]
+    return Endpoint(route, handler, api.auth, api.limiter, api.per_mall, api.mall_query)
 
 
 def _segments(raw_path: str) -> list[str]:
@@ -94,6 +103,7 @@ class Dispatcher:
         mall_id: str | None = segments[0] if segments and MALL_ID.match(segments[0]) else None
         match: Match[Endpoint] | None = None
         known = False
+        at_root = False
         if mall_id is not None:
             rest = segments[1:]
             if len(rest) == 4 and rest[:3] == ["api", "v2", "oauth"]:
@@ -102,7 +112,7 @@ class Dispatcher:
         if match is None and not known:
             root_match, root_known = self._root_tree.match(method, segments)
             if root_match is not None or root_known:
-                match, known = root_match, root_known
+                match, known, at_root = root_match, root_known, True
                 mall_id = self._root_mall(root_match, query, request)
         body = _parse_json(raw_body)
         record = RecordedRequest(
@@ -114,13 +124,15 @@ class Dispatcher:
             json=body,
             headers=dict(request.headers),
             api=match.target.route.api if match is not None else None,
+            at=self.state.config.clock(),
         )
         self.state.log.record(record)
         if mall_id is None:
             record.status = 404
             return _json_response(404, error_body(404, "unknown mall or path"))
         mall = self.state.mall(mall_id)
-        response = await self._api(request, mall, match, known, raw_body, body)
+        missing = at_root and match is not None and any(not query.get(n) for n in match.target.mall_query)
+        response = await self._api(request, mall, match, known, raw_body, body, missing)
         record.status = response.status if response is not None else None
         if response is None:
             transport = request.transport
@@ -151,6 +163,7 @@ class Dispatcher:
         known: bool,
         raw_body: bytes,
         body: Any,
+        missing_mall: bool = False,
     ) -> web.Response | None:
         """The answer to an API request; None means drop the connection."""
         state = self.state
@@ -158,20 +171,30 @@ class Dispatcher:
         stats = mall.stats
         stats.requests += 1
         headers: dict[str, str] = {}
-        bucketed = match.target.bucketed if match is not None else True
+        limiter = match.target.limiter if match is not None else "leaky_bucket"
+        usage = mall.usage
+        metered = usage.enabled and (match is None or match.target.per_mall)
         truncate = False
         try:
-            if bucketed:
-                admitted, used = mall.bucket.acquire()
-                headers[LIMIT_HEADER] = f"{used}/{mall.bucket.capacity}"
-                if not admitted:
-                    raise ApiError(429, "Too Many Requests: the API call limit was exceeded")
+            if metered and usage.is_blocked():
+                self._quota_refusal(mall, usage.refuse(request.method))
+                if limiter == "leaky_bucket":
+                    headers[LIMIT_HEADER] = mall.bucket.header(math.ceil(mall.bucket.peek()))
+                raise ApiError(429, "Too Many Requests: the mall's API usage quota is used up")
+            self._throttle(request, mall, limiter, headers)
+            if metered:
+                verdict = usage.admit(request.method)
+                if verdict is not Verdict.ADMITTED:
+                    self._quota_refusal(mall, verdict)
+                    raise ApiError(429, "Too Many Requests: the mall's API usage quota is used up")
             if match is None:
                 if known:
                     raise ApiError(405, f"method {request.method} is not allowed on this path")
                 raise ApiError(404, "No API found for the requested URL")
             endpoint = match.target
             self._authorize(endpoint, mall.mall_id, request)
+            if missing_mall:
+                raise ApiError(422, f"{', '.join(endpoint.mall_query)}: is required")
             fault = mall.faults.next()
             if fault.kind is not FaultKind.NONE:
                 if fault.kind is FaultKind.ERROR:
@@ -180,6 +203,8 @@ class Dispatcher:
                 if fault.kind is FaultKind.DROP:
                     stats.dropped += 1
                     return None
+                if fault.kind is FaultKind.THROTTLE:
+                    raise ApiError(429, "Too Many Requests: the API call limit was exceeded")
                 if fault.kind is FaultKind.SLOW:
                     stats.slowed += 1
                     await asyncio.sleep(state.faults.slow_seconds)
@@ -199,9 +224,14 @@ class Dispatcher:
             status, payload = endpoint.handler(context)
         except ApiError as error:
             status, payload = error.status, error.body()
+        if metered:
+            headers.update(usage.headers())
         encoded = payload.data if isinstance(payload, Encoded) else dump_json(payload)
         if truncate:
             status, encoded = 200, encoded[: len(encoded) // 2]
+        retry_after = retry_after_header(state.faults, status, config.now())
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
         if config.latency:
             await asyncio.sleep(config.latency)
         stats.count_status(status)
@@ -212,6 +242,30 @@ class Dispatcher:
             content_type="application/json",
             charset="utf-8",
         )
+
+    def _throttle(self, request: web.Request, mall: MallState, limiter: str, headers: dict[str, str]) -> None:
+        """Count the request against its API's throttle; 429 when it is full."""
+        if limiter == "token_bucket":
+            admitted = mall.tokens.take()
+            headers.update(mall.tokens.headers())
+            if not admitted:
+                raise ApiError(429, "Too Many Requests: the bucket has no token left")
+        elif limiter == "fixed_window":
+            admitted, window_headers = self.state.window(request.remote).hit()
+            headers.update(window_headers)
+            if not admitted:
+                raise ApiError(429, "Too Many Attempts.")
+        else:
+            admitted, used = mall.bucket.acquire()
+            headers[LIMIT_HEADER] = mall.bucket.header(used)
+            if not admitted:
+                raise ApiError(429, "Too Many Requests: the API call limit was exceeded")
+
+    @staticmethod
+    def _quota_refusal(mall: MallState, verdict: Verdict) -> None:
+        mall.stats.quota_refused += 1
+        if verdict is Verdict.DURING_BLOCK:
+            mall.stats.calls_during_block += 1
 
     def _authorize(self, endpoint: Endpoint, mall_id: str, request: web.Request) -> None:
         config = self.state.config

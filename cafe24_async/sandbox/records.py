@@ -2,7 +2,8 @@
 
 Tests assert on exactly what a client sent (`RecordedRequest`) and on how the
 server saw the traffic (`MallStats`: throttling, refreshes, the highest bucket
-level, injected faults).
+level, usage-quota blocks, injected faults). Each recorded request carries its
+arrival time, so a test can check that nothing was sent during a pause.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class RecordedRequest:
     form: dict[str, str] | None = None
     #: Status answered; None while in flight or when the connection was dropped.
     status: int | None = None
+    #: When the request arrived, on the sandbox's monotonic clock (`SandboxConfig.clock`).
+    at: float = 0.0
 
 
 class RequestLog(list[RecordedRequest]):
@@ -78,6 +81,18 @@ class MallStats:
     level: float = 0.0
     #: Every API answer status, counted.
     statuses: dict[int, int] = attrs.field(factory=dict)
+    #: Usage quotas: blocks started, requests refused because of a block (429),
+    #: and requests made during a block after it was announced (each one extends it).
+    quota_blocks: int = 0
+    quota_refused: int = 0
+    calls_during_block: int = 0
+    #: Highest usage reported, and the usage when the copy was taken (None: quota off).
+    max_call_usage: float = 0.0
+    max_time_usage: float = 0.0
+    call_usage: float | None = None
+    time_usage: float | None = None
+    #: True when the copy was taken during a block.
+    blocked: bool = False
 
     def count_status(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1

@@ -3,8 +3,9 @@
 Each route is bound once, at startup, to a handler. Routes whose path maps to a
 generated collection (products, orders, customers, ...) serve real records with
 paging, keyset continuation, comma-list and field filters, date windows,
-`fields` and `embed`; every other GET route answers an empty list, a zero count
-or an empty object, after the same paging and date checks.
+`fields` and `embed`; Analytics and D.Collection routes serve their own
+generated rows (`sandbox.reports`); every other GET route answers an empty
+list, a zero count or an empty object, after the same paging and date checks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.encoding import wrap_list, wrap_object
 from cafe24_async.sandbox.errors import ApiError
+from cafe24_async.sandbox.reports import bind_other
 from cafe24_async.sandbox.routing import placeholder_names
 from cafe24_async.sandbox.validation import DateWindow, Page, date_window, page
 
@@ -307,6 +309,9 @@ def _empty_handler(route: Route) -> Handler:
 
 def bind_read(route: Route) -> Handler:
     """The handler of a GET route."""
+    other = bind_other(route)
+    if other is not None:
+        return other
     if relative_path(route) == _INVENTORY_PATH:
         return _inventory_handler(route)
     found = find_source(route)

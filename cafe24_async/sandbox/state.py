@@ -1,8 +1,9 @@
 """Everything a running sandbox knows, shared by the HTTP handlers and the runner.
 
-One `SandboxState` per server holds the token store, the request log and a
-`MallState` per mall seen so far (bucket, counters, fault generator and the
-lazily generated shop data).
+One `SandboxState` per server holds the token store, the request log, the
+D.Collection window per client IP and a `MallState` per mall seen so far
+(leaky bucket, Analytics token bucket, usage meter, counters, fault generator
+and the lazily generated shop data).
 """
 
 from __future__ import annotations
@@ -12,21 +13,31 @@ from cafe24_async.sandbox.config import FaultConfig, SandboxConfig
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.faults import FaultInjector
 from cafe24_async.sandbox.oauth import TokenStore
+from cafe24_async.sandbox.partner import PartnerData
 from cafe24_async.sandbox.records import MallStats, RequestLog
+from cafe24_async.sandbox.throttles import FixedWindow, TokenBucket
+from cafe24_async.sandbox.usage import UsageMeter
 
 
 class MallState:
     """Per-mall server state."""
 
-    __slots__ = ("_config", "_dataset", "bucket", "faults", "mall_id", "stats")
+    __slots__ = ("_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "stats", "tokens", "usage")
 
     def __init__(self, config: SandboxConfig, mall_id: str, faults: FaultConfig) -> None:
         self._config = config
         self.mall_id = mall_id
         self.bucket = LeakyBucket(config.bucket_capacity, config.leak_rate, config.clock, config.foreign_rate)
+        self.tokens = TokenBucket(config.analytics_burst, config.analytics_refill, config.clock)
+        self.usage = UsageMeter(config)
         self.stats = MallStats()
         self.faults = FaultInjector(faults, mall_id)
         self._dataset: Dataset | None = None
+        self._partner: PartnerData | None = None
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self._config
 
     @property
     def dataset(self) -> Dataset:
@@ -34,11 +45,24 @@ class MallState:
             self._dataset = Dataset(self._config, self.mall_id)
         return self._dataset
 
+    @property
+    def partner(self) -> PartnerData:
+        """D.Collection stores, products and tags (generated on first use; the same for
+        every mall state, as they are partner-wide)."""
+        if self._partner is None:
+            self._partner = PartnerData(self._config)
+        return self._partner
+
     def snapshot(self) -> MallStats:
-        """A copy of the counters with the bucket levels filled in."""
+        """A copy of the counters with the bucket levels and quota usage filled in."""
         stats = self.stats.copy()
         stats.max_level = self.bucket.max_level
         stats.level = self.bucket.peek()
+        usage = self.usage
+        stats.blocked = usage.is_blocked()
+        stats.quota_blocks = usage.blocks
+        stats.max_call_usage, stats.max_time_usage = usage.max_call_usage, usage.max_time_usage
+        stats.call_usage, stats.time_usage = usage.usage()
         return stats
 
 
@@ -51,12 +75,24 @@ class SandboxState:
         self.log = RequestLog(config.request_log_size)
         self.faults = config.faults
         self.malls: dict[str, MallState] = {}
+        #: D.Collection throttle, per client IP.
+        self.windows: dict[str, FixedWindow] = {}
 
     def mall(self, mall_id: str) -> MallState:
         found = self.malls.get(mall_id)
         if found is None:
             found = MallState(self.config, mall_id, self.faults)
             self.malls[mall_id] = found
+        return found
+
+    def window(self, ip: str | None) -> FixedWindow:
+        """The D.Collection window of one client IP."""
+        key = ip or ""
+        found = self.windows.get(key)
+        if found is None:
+            config = self.config
+            found = FixedWindow(config.dcollection_limit, config.dcollection_window, config.clock)
+            self.windows[key] = found
         return found
 
     def set_faults(self, faults: FaultConfig) -> None:

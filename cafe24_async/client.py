@@ -8,6 +8,7 @@ another.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import secrets
@@ -33,6 +34,7 @@ from cafe24_async.ratelimit.limiter import (
     TokenBucketLimiter,
 )
 from cafe24_async.ratelimit.quota import QuotaSettings
+from cafe24_async.ratelimit.shared import SharedBucket
 from cafe24_async.retry import RetrySettings
 from cafe24_async.routes.apis import APIS, ApiDefinition
 from cafe24_async.stats import MallStats
@@ -44,8 +46,9 @@ if TYPE_CHECKING:
 #: Name under which partner-wide (D.Collection) calls are counted.
 PARTNER = "partner"
 
-#: Cafe24 mall ids: lowercase letters and digits, with `-` and `_` inside.
-MALL_ID = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?$")
+#: Cafe24 mall ids: lowercase letters and digits, with `-` and `_` inside. Used with
+#: `fullmatch` (a `$` anchor would let "acme\n" through).
+MALL_ID = re.compile(r"[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -107,6 +110,7 @@ class Cafe24:
         typed: bool = False,
         refresh_margin: float = 300.0,
         clock: Clock | None = None,
+        shared_bucket: SharedBucket | None = None,
     ) -> None:
         if not client_id:
             raise ConfigurationError("client_id is required")
@@ -135,6 +139,9 @@ class Cafe24:
         self.typed = typed
         self.refresh_margin = refresh_margin
         self.clock: Clock = clock or SystemClock()
+        #: Where each mall's leaky bucket lives when several processes share the mall
+        #: (e.g. `RedisBucket`); None keeps it in this process.
+        self.shared_bucket = shared_bucket
         self.extra_headers: dict[str, str] = {}
         if api_version:
             self.extra_headers["X-Cafe24-Api-Version"] = api_version
@@ -144,6 +151,9 @@ class Cafe24:
         self._malls: dict[str, Mall] = {}
         self._partner: Mall | None = None
         self._closed = False
+        #: Calls sleeping before a retry; `close()` wakes them with `ClientClosedError`.
+        self._pausing: set[asyncio.Task[Any]] = set()
+        self._woken: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -166,10 +176,32 @@ class Cafe24:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection pool (if this client made it). Calls after this fail."""
+        """Close the connection pool (if this client made it). Calls after this fail,
+        and calls under way end with `ClientClosedError` instead of waiting to retry."""
         self._closed = True
+        for task in self._pausing - self._woken:
+            self._woken.add(task)
+            task.cancel()
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep `seconds` on the client's clock before a retry; `close()` cuts the
+        sleep short with `ClientClosedError` (a caller's own cancellation stays one)."""
+        task = asyncio.current_task()
+        if task is None:
+            await self.clock.sleep(seconds)
+            return
+        self._pausing.add(task)
+        try:
+            await self.clock.sleep(seconds)
+        except asyncio.CancelledError:
+            if task in self._woken and task.uncancel() == 0:
+                raise ClientClosedError("the Cafe24 client was closed during the call") from None
+            raise
+        finally:
+            self._pausing.discard(task)
+            self._woken.discard(task)
 
     @property
     def closed(self) -> bool:
@@ -194,7 +226,7 @@ class Cafe24:
         self.check_open()
         mall = self._malls.get(mall_id)
         if mall is None:
-            if not isinstance(mall_id, str) or not MALL_ID.match(mall_id):
+            if not isinstance(mall_id, str) or not MALL_ID.fullmatch(mall_id):
                 raise ConfigurationError(
                     f"invalid mall id {mall_id!r}: lowercase letters, digits, '-' and '_' only"
                 )
@@ -209,7 +241,9 @@ class Cafe24:
         return cast("Dcollection", Namespace(self._partner, api_tree("dcollection")))
 
     def stats(self) -> dict[str, MallStats]:
-        """Per-mall counters: requests, retries, 429s, refreshes, bucket waits."""
+        """Per-mall counters: requests, retries, 429s, refreshes, bucket waits and level."""
+        for mall in self._malls.values():
+            mall.stats.bucket_level = mall.bucket_level
         return {mall_id: mall.stats for mall_id, mall in self._malls.items()}
 
     def mall_base_url(self, mall_id: str) -> str:
@@ -222,17 +256,24 @@ class Cafe24:
             return self.dcollection_base_url
         return self.mall_base_url(mall_id)
 
-    def call_timeout(self, seconds: float | None) -> aiohttp.ClientTimeout | None:
-        if seconds is None:
-            return None
-        connect = min(seconds, self.timeout.connect or seconds)
-        return aiohttp.ClientTimeout(total=seconds, sock_connect=connect)
+    def call_timeout(self, timeout: float | TimeoutSettings | None) -> aiohttp.ClientTimeout | None:
+        """The aiohttp timeout of each request of one call; None keeps the client's.
+
+        A number of seconds bounds the whole call, retries included (the request
+        path enforces it), so each request keeps the client's limits inside it;
+        `TimeoutSettings` replaces the client's limits for the call's requests.
+        """
+        if isinstance(timeout, TimeoutSettings):
+            return timeout.to_aiohttp()
+        return None
 
     # -- pacing ------------------------------------------------------------------------
 
     def new_limiter(self, kind: str, mall_id: str, stats: MallStats) -> Limiter:
         """A pacing object of `kind` for one mall."""
         if kind == "leaky_bucket":
+            if self.shared_bucket is not None:
+                return self.shared_bucket.limiter(self.client_id, mall_id, self.rate_limit, self.clock, stats)
             return LeakyBucketLimiter(self.rate_limit, self.clock, stats)
         if kind == "token_bucket":
             return TokenBucketLimiter(self.rate_limit, self.clock, stats)

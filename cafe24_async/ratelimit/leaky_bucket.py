@@ -25,8 +25,8 @@ This subclass adds what aiolimiter has no public way to do:
   local bucket drains at `leak_rate - foreign_rate`. (The sum telescopes, so the
   ±1 rounding of each report does not add up.)
 
-It touches aiolimiter's private `_level`, `_leak` and `_wake_next`; a test fails
-if those change in a new aiolimiter release.
+It touches aiolimiter's private `_level`, `_leak`, `_wake_next`, `_waiters` and
+`_waker_handle`; a test fails if those change in a new aiolimiter release.
 """
 
 from __future__ import annotations
@@ -95,17 +95,30 @@ class ServerSyncedBucket(AsyncLimiter):
             self._level -= extra
             self._wake_next()
 
+    def try_acquire(self, ceiling: float | None = None) -> bool:
+        """`acquire()` without awaiting, when it would not wait: the server has reported
+        the level, nobody is queued, and the call fits now. False changes nothing."""
+        if not self.reported or self._waiters:
+            return False
+        extra = 0.0 if ceiling is None else max(0.0, self.capacity - max(1.0, ceiling))
+        if not self.has_capacity(1 + extra):
+            return False
+        self._level += 1
+        self.in_flight += 1
+        return True
+
     def release(self) -> None:
         """One call acquired earlier got its answer (or failed): it may now drain."""
         if self.in_flight <= 0:
             raise RuntimeError("release() without a matching acquire()")
         self.in_flight -= 1
-        self._wake_next()
+        if self._waiters or self._waker_handle is not None:
+            self._wake_next()
 
     @property
     def foreign_rate(self) -> float:
         """Calls per second other users of the bucket are estimated to make."""
-        return self._f_calls / self._f_time if self._f_time > 0 else 0.0
+        return max(0.0, self._f_calls / self._f_time) if self._f_time > 0 else 0.0
 
     def sync(self, used: float, capacity: float | None = None, counted: bool = True) -> None:
         """Take in the server's report `used/capacity` (the larger level wins).
@@ -122,10 +135,11 @@ class ServerSyncedBucket(AsyncLimiter):
         self.time_period = self.max_rate / drain
         if used > self._level:
             self._level = min(float(used), float(self.max_rate))
-        self._wake_next()
+        if self._waiters or self._waker_handle is not None:
+            self._wake_next()
 
     def _learn_foreign_use(self, used: float, counted: bool) -> None:
-        now = self._loop.time()
+        now = self._last_check  # the loop time `sync` just leaked to
         previous, self._prev_report = self._prev_report, (now, used)
         if previous is None:
             return
@@ -136,5 +150,7 @@ class ServerSyncedBucket(AsyncLimiter):
             return  # the bucket may have run dry in between: the drain is unknown
         others = used - used_before - (1.0 if counted else 0.0) + drained
         decay = math.exp(-dt / (2 * self.max_rate / self.leak_rate))
-        self._f_calls = self._f_calls * decay + max(0.0, others)
+        # No clipping per sample: answers overtake each other, so one gap is
+        # too large and the next too small; only their sum is meaningful.
+        self._f_calls = self._f_calls * decay + others
         self._f_time = self._f_time * decay + dt

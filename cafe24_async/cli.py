@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--token-file", default=default_token_file())
         p.add_argument("--base-url", default=os.environ.get("CAFE24_BASE_URL", "https://{mall_id}.cafe24api.com"))
         p.add_argument("--leak-rate", type=float, default=None, help="bucket drain per second (default 2)")
+        p.add_argument("--max-per-second", type=int, default=None, metavar="N",
+                       help="calls per second per mall (default 10; 0 turns the cap off, for sandboxes)")
 
     exp = sub.add_parser("export", help="export every record of a resource")
     exp.add_argument("resource", help="e.g. products, orders, customersprivacy, front.products")
@@ -152,6 +154,10 @@ def make_client(args: argparse.Namespace, store: TokenStore | None = None, **ext
     settings: dict[str, Any] = {"base_url": args.base_url, **extra}
     if args.leak_rate is not None:
         settings["leak_rate"] = args.leak_rate
+    if args.max_per_second is not None:
+        if args.max_per_second < 0:
+            raise UsageError("--max-per-second must be 0 (off) or more")
+        settings["max_per_second"] = args.max_per_second or None
     return Cafe24(
         client_id=args.client_id,
         client_secret=args.client_secret,

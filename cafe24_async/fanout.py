@@ -19,7 +19,15 @@ import asyncio
 import contextlib
 import math
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -65,7 +73,7 @@ async def fan_out(
     *,
     concurrency: int = 16,
     ordered: bool = True,
-) -> AsyncIterator[Outcome[T, R]]:
+) -> AsyncGenerator[Outcome[T, R], None]:
     """Call `fn(input)` for every input, `concurrency` at a time.
 
     Yields one `Outcome` per input: in input order when `ordered`, else as each
@@ -138,7 +146,7 @@ async def ordered_pages(
     expected: int | None,
     timeout: float | None,
     concurrency: int | None,
-) -> AsyncIterator[tuple[int, list[Any]]]:
+) -> AsyncGenerator[tuple[int, list[Any]], None]:
     """Yield `(offset, page)` in order until a short page or `last_offset`.
 
     `expected` is how many records remain from `first_offset`, from a count
@@ -168,14 +176,16 @@ async def ordered_pages(
         )
 
     offset = first_offset
-    async for result in fan_out(get, offsets(), concurrency=width, ordered=True):
-        if result.error is not None:
-            raise result.error
-        page = result.value or []
-        yield result.input, page
-        offset = result.input
-        if len(page) < limit:
-            return
+    results = fan_out(get, offsets(), concurrency=width, ordered=True)
+    async with contextlib.aclosing(results):  # closing this generator cancels the fetches at once
+        async for result in results:
+            if result.error is not None:
+                raise result.error
+            page = result.value or []
+            yield result.input, page
+            offset = result.input
+            if len(page) < limit:
+                return
     # The last page was full: the count was short (records created since, or no
     # count at all), so go on one page at a time until a short page.
     while True:

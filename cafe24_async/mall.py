@@ -21,6 +21,8 @@ import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from yarl import URL
+
 from cafe24_async import transport
 from cafe24_async.auth.oauth import basic_auth
 from cafe24_async.auth.refresher import TokenRefresher
@@ -40,7 +42,7 @@ from cafe24_async.errors import (
     ValidationError,
     api_error,
 )
-from cafe24_async.params import PreparedRequest, prepare
+from cafe24_async.params import PreparedRequest, prepare, route_shape
 from cafe24_async.ratelimit.limiter import Limiter
 from cafe24_async.ratelimit.quota import QuotaGovernor
 from cafe24_async.retry import RetryBudget, backoff_delay, is_retryable, parse_retry_after
@@ -75,6 +77,8 @@ class Mall:
         self.retry_budget = RetryBudget(client.retry)
         self.quota = QuotaGovernor(mall_id, client.quota, client.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
+        #: (scheme, authority, path prefix) of each API's base URL, parsed once.
+        self._url_parts: dict[str, tuple[str, str, str] | None] = {}
         self._rng = random.Random()
         # Built at runtime from the route table; typed by the generated Protocols.
         self.admin = cast("Admin", Namespace(self, api_tree("admin")))
@@ -92,6 +96,13 @@ class Mall:
         if limiter is None:
             limiter = self._limiters[kind] = self.client.new_limiter(kind, self.mall_id, self.stats)
         return limiter
+
+    @property
+    def bucket_level(self) -> float | None:
+        """How full this client reckons the mall's Admin/Front bucket is now, in calls
+        (None until the first call)."""
+        limiter = self._limiters.get("leaky_bucket")
+        return None if limiter is None else limiter.level
 
     async def _refresh_call(self, refresh_token: str) -> Token:
         token = await self.client.oauth_refresh(self.mall_id, refresh_token)
@@ -112,6 +123,18 @@ class Mall:
     def url(self, route: Route, path: str) -> str:
         api = APIS[route.api]
         return self.client.api_base_url(api, self.mall_id) + path
+
+    def request_url(self, route: Route, path: str) -> URL | str:
+        """`url()` as a `yarl.URL` put together without parsing: the API's base URL is
+        parsed once, and `path` is already encoded (`params.bind_path`)."""
+        try:
+            parts = self._url_parts[route.api]
+        except KeyError:
+            parts = self._url_parts[route.api] = _url_parts(self.url(route, ""))
+        if parts is None:
+            return self.url(route, path)
+        scheme, authority, prefix = parts
+        return URL.build(scheme=scheme, authority=authority, path=prefix + path, encoded=True)
 
     def prepare(self, route: Route, args: Sequence[Any], params: dict[str, Any]) -> PreparedRequest:
         """Check and render a call of `route` for this mall (nothing is sent).
@@ -189,25 +212,33 @@ class Mall:
         route = prepared.route
         api = APIS[route.api]
         limiter = self.limiter(api.limiter)
-        url = self.url(route, prepared.path)
+        url = self.request_url(route, prepared.path)
         query = prepared.query
         session = client.session
         call_timeout = client.call_timeout(timeout)
-        label = f"{route.method} {route.path}"
+        shape = route_shape(route)
+        label = shape.label
         settings = client.retry
         started = client.clock.monotonic()
         failures = throttled = 0
         refreshed_after_401 = False
-        where = {"mall_id": self.mall_id, "route": route.qualified_name}
+        name = shape.qualified_name
         while True:
             client.check_open()
-            await self.quota.wait(deadline=None if isinstance(timeout, TimeoutSettings) else timeout)
+            if not self.quota.try_pass():
+                await self.quota.wait(deadline=None if isinstance(timeout, TimeoutSettings) else timeout)
             await limiter.acquire(route)
+            if self.quota.blocked():  # a quota block began while this call waited for the limiter
+                limiter.release()
+                continue
             try:
-                headers, token = await self._auth_headers(api)
+                if api.auth == "bearer" and (token := self.refresher.current()) is not None:
+                    headers = {"Authorization": f"Bearer {token.access_token}"}
+                else:
+                    headers, token = await self._auth_headers(api)
                 headers.update(client.extra_headers)
                 self.stats.requests += 1
-                self.stats.by_route[route.qualified_name] += 1
+                self.stats.by_route[name] += 1
                 raw = await transport.send(
                     session, route.method, url, query=query, json_body=prepared.body,
                     headers=headers, timeout=call_timeout, label=label,
@@ -221,9 +252,10 @@ class Mall:
                 raw = None
             finally:
                 limiter.release()
-            if raw is not None:
+            if raw is not None and log.isEnabledFor(logging.DEBUG):
                 log.debug(
-                    "%s on mall %s: HTTP %d", route.qualified_name, self.mall_id, raw.status, extra=where
+                    "%s on mall %s: HTTP %d", name, self.mall_id, raw.status,
+                    extra={"mall_id": self.mall_id, "route": name},
                 )
             retry_after: float | None = None
             if raw is not None:
@@ -274,10 +306,13 @@ class Mall:
             log.debug(
                 "retrying %s on mall %s after %s (attempt %d, wait %.2fs)",
                 route.qualified_name, self.mall_id, _describe(error), failures + throttled, delay,
-                extra={**where, "attempt": failures + throttled, "delay": delay, "error": _describe(error)},
+                extra={
+                    "mall_id": self.mall_id, "route": name, "attempt": failures + throttled,
+                    "delay": delay, "error": _describe(error),
+                },
             )
             if delay > 0:
-                await client.clock.sleep(delay)
+                await client.pause(delay)
 
     def has_headroom(self, ceiling: float) -> bool:
         """True when the mall is not blocked and its last reported quota usage is below
@@ -318,7 +353,8 @@ def _with_body_records(route: Route, params: dict[str, Any]) -> dict[str, Any]:
     body = params.pop("request", None)
     if body is not None:
         if not isinstance(body, (Record, Mapping)):
-            raise ValidationError("request", "must be a dict or a typed record", f"{route.method} {route.path}")
+            where = f"{route.method} {route.path}"
+            raise ValidationError("request", "must be a dict or a typed record", where)
         check_write(route, body)
         fields = unstructure(body) if isinstance(body, Record) else dict(body)
         params = {**{k: v for k, v in fields.items() if v is not None}, **params}
@@ -331,7 +367,18 @@ def _with_body_records(route: Route, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def _url_parts(base: str) -> tuple[str, str, str] | None:
+    """(scheme, authority, path prefix) of a base URL; None when it is not a plain
+    `scheme://host[:port][/prefix]` (then each request's URL is parsed whole)."""
+    parsed = URL(base)
+    if not parsed.absolute or parsed.raw_query_string or parsed.raw_fragment or parsed.raw_user:
+        return None
+    return parsed.scheme, parsed.raw_authority, parsed.raw_path.rstrip("/")
+
+
 def _describe(error: Cafe24Error) -> str:
+    if isinstance(error, DecodeError):
+        return f"DecodeError (HTTP {error.status}, unreadable body)"
     if isinstance(error, APIError):
         return f"HTTP {error.status}"
     return type(error).__name__

@@ -17,7 +17,8 @@ the server's default order for the routes that document a keyset.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -95,9 +96,11 @@ async def iterate_pages(
 ) -> AsyncIterator[Any]:
     """Yield every record of `route` for `params` (see the module docstring)."""
     as_models = mall.typed(typed)
-    async for page in read_pages(mall, route, args, params, timeout=timeout, concurrency=concurrency):
-        for record in page.records:
-            yield mall.structure(route, record) if as_models else record
+    pages = read_pages(mall, route, args, params, timeout=timeout, concurrency=concurrency)
+    async with contextlib.aclosing(pages):  # leaving early stops the page fetches at once
+        async for page in pages:
+            for record in page.records:
+                yield mall.structure(route, record) if as_models else record
 
 
 async def read_pages(
@@ -109,7 +112,7 @@ async def read_pages(
     timeout: float | None = None,
     concurrency: int | None = None,
     resume: Cursor | None = None,
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     """Yield every page of `route` for `params`, each with the cursor to resume after it."""
     if route.pagination is None:
         raise TypeError(f"{route.qualified_name} does not page")
@@ -118,14 +121,17 @@ async def read_pages(
     windows = date_windows(
         mall, route, args, params, timeout=timeout, resume_window=resume.window if resume else None
     )
-    async for window, window_params, count in windows:
-        start = resume if resume is not None and resume.window == window else Cursor(window=window)
-        resume = None
-        async for page in _window_pages(
-            mall, route, args, window_params, start,
-            timeout=timeout, concurrency=concurrency, total=count,
-        ):
-            yield page
+    async with contextlib.aclosing(windows):
+        async for window, window_params, count in windows:
+            start = resume if resume is not None and resume.window == window else Cursor(window=window)
+            resume = None
+            pages = _window_pages(
+                mall, route, args, window_params, start,
+                timeout=timeout, concurrency=concurrency, total=count,
+            )
+            async with contextlib.aclosing(pages):
+                async for page in pages:
+                    yield page
 
 
 async def _window_pages(
@@ -138,7 +144,7 @@ async def _window_pages(
     timeout: float | None,
     concurrency: int | None,
     total: int | None,
-) -> AsyncIterator[Page]:
+) -> AsyncGenerator[Page, None]:
     from cafe24_async.fanout import count_of, ordered_pages
 
     pg = route.pagination
@@ -163,24 +169,26 @@ async def _window_pages(
             segment_params[pg.keyset] = floor
         full_at_cap = last_offset is not None and offset > last_offset and start.offset > 0
         expected = None if total is None else max(0, total - seen)
-        async for page_offset, page in ordered_pages(
+        segment = ordered_pages(
             mall, route, args, segment_params, limit=limit, first_offset=offset,
             last_offset=last_offset, has_offset=pg.has_offset, timeout=timeout,
             concurrency=concurrency, expected=expected,
-        ):
-            fresh = []
-            for record in page:
-                value = record.get(key) if key and isinstance(record, dict) else None
-                if floor is not None and value is not None and value <= floor:
-                    continue  # already yielded before the keyset moved on
-                if value is not None and (highest is None or value > highest):
-                    highest = value
-                fresh.append(record)
-            seen += len(fresh)
-            full_at_cap = len(page) >= limit and (
-                last_offset is None or page_offset + limit > last_offset
-            )
-            yield Page(fresh, Cursor(start.window, floor, page_offset + limit, highest, seen), total)
+        )
+        async with contextlib.aclosing(segment):
+            async for page_offset, page in segment:
+                fresh = []
+                for record in page:
+                    value = record.get(key) if key and isinstance(record, dict) else None
+                    if floor is not None and value is not None and value <= floor:
+                        continue  # already yielded before the keyset moved on
+                    if value is not None and (highest is None or value > highest):
+                        highest = value
+                    fresh.append(record)
+                seen += len(fresh)
+                full_at_cap = len(page) >= limit and (
+                    last_offset is None or page_offset + limit > last_offset
+                )
+                yield Page(fresh, Cursor(start.window, floor, page_offset + limit, highest, seen), total)
         if not full_at_cap:
             return
         if pg.keyset is None or highest is None or highest == floor:

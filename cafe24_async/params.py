@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -50,6 +51,57 @@ class PreparedRequest:
     body: dict[str, Any] | None
 
 
+@attrs.frozen(slots=True)
+class RouteShape:
+    """What the request path needs to know of a route, worked out once per route."""
+
+    #: `admin.products.get` (`Route.qualified_name`) and `GET /api/v2/...` (for messages).
+    qualified_name: str
+    label: str
+    path_params: tuple[str, ...]
+    #: `{name}` of each path parameter, as it stands in the documented path.
+    placeholders: tuple[str, ...]
+    #: Documented query/body parameters by name (read only).
+    documented: Mapping[str, Param]
+    #: Parameters every route of the kind accepts (`fields`, `embed`, `shop_no`).
+    extras: Mapping[str, Param]
+    #: Documented parameters that must be given, in documented order.
+    required: tuple[str, ...]
+
+
+#: Route shapes by `id(route)`, with the route kept so that the id stays its own.
+_SHAPES: dict[int, tuple[Route, RouteShape]] = {}
+_SHAPES_MAX = 4096
+
+
+def route_shape(route: Route) -> RouteShape:
+    """The parameter tables of `route` (built on first use; calls are on the hot path)."""
+    entry = _SHAPES.get(id(route))
+    if entry is not None and entry[0] is route:
+        return entry[1]
+    documented = {p.name: p for p in route.params if p.location != "path"}
+    extras: dict[str, Param] = {}
+    if route.api == "admin" and route.method in ("POST", "PUT"):
+        extras["shop_no"] = Param("shop_no", "body", type="number", minimum=1)
+    if route.method == "GET":
+        extras["fields"] = Param("fields", "query", multiple=True)
+        if route.embed:
+            extras["embed"] = Param("embed", "query", multiple=True, enum=route.embed)
+    shape = RouteShape(
+        qualified_name=route.qualified_name,
+        label=f"{route.method} {route.path}",
+        path_params=route.path_params,
+        placeholders=tuple("{" + name + "}" for name in route.path_params),
+        documented=MappingProxyType(documented),
+        extras=MappingProxyType(extras),
+        required=tuple(p.name for p in documented.values() if p.required),
+    )
+    if len(_SHAPES) >= _SHAPES_MAX:  # routes made on the fly, not the table's: keep it bounded
+        _SHAPES.clear()
+    _SHAPES[id(route)] = (route, shape)
+    return shape
+
+
 def _fail(param: str, rule: str, route: Route) -> ValidationError:
     return ValidationError(param, rule, f"{route.method} {route.path}")
 
@@ -71,23 +123,44 @@ def _check_date_text(param: Param, text: str, route: Route) -> None:
         ) from None
 
 
+def _number_text(name: str, value: int | Decimal, route: Route) -> str:
+    """Digits of a number; an int subclass (an IntEnum, say) is written as its int value."""
+    try:
+        return int.__repr__(value) if isinstance(value, int) else str(value)
+    except ValueError:  # an int longer than Python's 4300-digit str() limit
+        raise _fail(name, "is too large a number", route) from None
+
+
+def _check_unicode(name: str, text: str, route: Route) -> None:
+    """Text that can be sent: UTF-8 encodable (no lone surrogates), without NUL."""
+    if "\x00" in text:
+        raise _fail(name, "must not contain NUL characters", route)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _fail(name, "must be valid Unicode text (no lone surrogates)", route) from None
+
+
 def _render_scalar(param: Param, value: Any, route: Route) -> str:
     """One value as the API writes it."""
     if isinstance(value, bool):
         return "T" if value else "F"
     if isinstance(value, datetime):
-        return render_datetime(value)
+        try:
+            return render_datetime(value)
+        except OverflowError:  # out of range once moved to Korea time
+            raise _fail(param.name, "is out of the range of dates", route) from None
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (int, Decimal)):
-        return str(value)
+        return _number_text(param.name, value, route)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _fail(param.name, "must be a finite number", route)
         return repr(value)
     if isinstance(value, str):
-        if "\x00" in value:
-            raise _fail(param.name, "must not contain NUL characters", route)
+        _check_unicode(param.name, value, route)
         return value
     raise _fail(param.name, f"cannot send a value of type {type(value).__name__}", route)
 
@@ -99,7 +172,7 @@ def _check_number(param: Param, value: Any, route: Route) -> None:
         raise _fail(param.name, "must be a number, not a bool", route)
     try:
         number = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise _fail(param.name, "must be a number", route) from None
     if not number.is_finite():
         raise _fail(param.name, "must be a finite number", route)
@@ -162,16 +235,58 @@ def render_query_value(param: Param, value: Any, route: Route) -> str:
 def _body_value(param: Param, value: Any, route: Route) -> Any:
     """A body value: JSON types stay, dates and bools are rendered, limits checked."""
     if isinstance(value, Mapping):
-        return dict(value)
+        return _nested_json(param.name, value, route)
     if _is_list(value):
         items = list(value)
         if param.max_items is not None and len(items) > param.max_items:
             raise _fail(param.name, f"takes at most {param.max_items} items", route)
         return [
-            item if isinstance(item, (Mapping, list)) else _body_scalar(param, item, route)
+            _nested_json(param.name, item, route)
+            if isinstance(item, (Mapping, list))
+            else _body_scalar(param, item, route)
             for item in items
         ]
     return _body_scalar(param, value, route)
+
+
+#: Depth of objects and lists inside a body value that is still sent.
+MAX_NESTING = 32
+
+
+def _nested_json(name: str, value: Any, route: Route, depth: int = 0) -> Any:
+    """An object or list inside a body value, as plain JSON (its fields are not documented
+    one by one, so only what JSON can carry is checked: dates become text, and NaN,
+    bytes, sets of objects or non-text keys are refused here rather than at sending)."""
+    if depth > MAX_NESTING:
+        raise _fail(name, f"is nested more than {MAX_NESTING} levels deep", route)
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str):
+            _check_unicode(name, value, route)
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(name, f"has a key of type {type(key).__name__}; keys must be text", route)
+            _check_unicode(name, key, route)
+            out[key] = _nested_json(f"{name}.{key}", item, route, depth + 1)
+        return out
+    if _is_list(value):
+        return [_nested_json(name, item, route, depth + 1) for item in value]
+    if isinstance(value, int):
+        _number_text(name, value, route)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(name, "must be a finite number", route)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _fail(name, "must be a finite number", route)
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return _render_scalar(Param(name, "body"), value, route)
+    raise _fail(name, f"cannot send a value of type {type(value).__name__}", route)
 
 
 def _body_scalar(param: Param, value: Any, route: Route) -> Any:
@@ -182,11 +297,17 @@ def _body_scalar(param: Param, value: Any, route: Route) -> Any:
 
 
 def _path_value(name: str, value: Any, route: Route) -> str:
+    if type(value) is int:  # the common case: digits (and '-') need no other check or quoting
+        text = _number_text(name, value, route)
+        if len(text) > 200:
+            raise _fail(name, "must be at most 200 characters", route)
+        return text
     if value is None or isinstance(value, bool) or not isinstance(value, (int, str)):
         raise _fail(name, "must be a string or an integer", route)
-    text = str(value)
+    text = value if isinstance(value, str) else _number_text(name, value, route)
     if text in ("", ".", "..") or "\x00" in text:
         raise _fail(name, "must be a non-empty value other than '.' or '..'", route)
+    _check_unicode(name, text, route)
     if len(text) > 200:
         raise _fail(name, "must be at most 200 characters", route)
     return quote(text, safe="")
@@ -194,13 +315,22 @@ def _path_value(name: str, value: Any, route: Route) -> str:
 
 def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
     """Fill the path placeholders from positional args, then by name (removed from kwargs)."""
-    names = route.path_params
+    shape = route_shape(route)
+    names = shape.path_params
     if len(args) > len(names):
         raise _fail(
             f"argument {len(names) + 1}",
             f"takes {len(names)} positional path value(s): {', '.join(names) or 'none'}",
             route,
         )
+    if len(args) == len(names):  # every placeholder given by position: the usual call
+        for name in names:
+            if name in kwargs:
+                raise _fail(name, "given both by position and by name", route)
+        path = route.path
+        for placeholder, name, value in zip(shape.placeholders, names, args, strict=True):
+            path = path.replace(placeholder, _path_value(name, value, route))
+        return path
     values = dict(zip(names, args, strict=False))
     for name in names[len(args) :]:
         if name not in kwargs:
@@ -229,7 +359,10 @@ def _check_date_span(route: Route, given: dict[str, Any]) -> None:
     if b < a:
         raise _fail(span.end, f"must not be before {span.start}", route)
     if span.max_span_months:
-        limit = add_months(a, span.max_span_months)
+        try:
+            limit = add_months(a, span.max_span_months)
+        except (ValueError, OverflowError):  # past year 9999: every date is within the span
+            return
         if b > limit:
             raise _fail(
                 span.end,
@@ -266,21 +399,16 @@ def prepare(
     path = bind_path(route, args, kwargs)
     many = kwargs.pop("requests", None)
     given = {k: v for k, v in kwargs.items() if v is not None}
-    documented = {p.name: p for p in route.params if p.location != "path"}
-    extras: dict[str, Param] = {}
-    if route.api == "admin" and route.method in ("POST", "PUT"):
-        extras["shop_no"] = Param("shop_no", "body", type="number", minimum=1)
-    if route.method == "GET":
-        extras["fields"] = Param("fields", "query", multiple=True)
-        if route.embed:
-            extras["embed"] = Param("embed", "query", multiple=True, enum=route.embed)
+    shape = route_shape(route)
+    documented, extras = shape.documented, shape.extras
     for name in given:
         if name not in documented and name not in extras:
             known = ", ".join(sorted(documented) + sorted(extras)) or "none"
             raise _fail(name, f"is not a documented parameter; known: {known}", route)
-    for param in documented.values():
-        if param.required and param.name not in given and many is None:
-            raise _fail(param.name, "is required", route)
+    if many is None:
+        for name in shape.required:
+            if name not in given:
+                raise _fail(name, "is required", route)
     _check_date_span(route, given)
     if route.method in ("POST", "PUT"):
         return PreparedRequest(route, path, (), _build_body(route, documented, given, many))
@@ -289,18 +417,19 @@ def prepare(
     query = tuple(
         (name, render_query_value(documented.get(name) or extras[name], value, route))
         for name, value in given.items()
-    )
+    ) if given else ()
     return PreparedRequest(route, path, query, None)
 
 
 def _build_body(
-    route: Route, documented: dict[str, Param], given: dict[str, Any], many: Any
+    route: Route, documented: Mapping[str, Param], given: dict[str, Any], many: Any
 ) -> dict[str, Any]:
     shop_no = given.pop("shop_no", None)
     body: dict[str, Any] = {}
     if shop_no is not None or "shop_no" in documented or route.api == "admin":
         if shop_no is not None:
-            _check_one(documented.get("shop_no") or Param("shop_no", "body", type="number"), shop_no, route)
+            shop_param = documented.get("shop_no") or Param("shop_no", "body", type="number")
+            shop_no = _body_scalar(shop_param, shop_no, route)  # checked, and JSON-ready
         body["shop_no"] = shop_no if shop_no is not None else 1
     if many is None:
         body["request"] = {name: _body_value(documented[name], v, route) for name, v in given.items()}

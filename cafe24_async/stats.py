@@ -33,6 +33,9 @@ class MallStats:
     #: Latest figures reported by the server.
     server_level: int | None = None
     server_capacity: int | None = None
+    #: This client's own estimate of the Admin/Front bucket level, in calls
+    #: (leaked up to the moment `Cafe24.stats()` was called; None before any call).
+    bucket_level: float | None = None
     call_usage: float | None = None
     time_usage: float | None = None
 

@@ -8,13 +8,14 @@ aiohttp failure into the library's connection errors.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
 from multidict import CIMultiDictProxy
+from yarl import URL
 
-from cafe24_async.errors import Cafe24ConnectionError, Cafe24TimeoutError
+from cafe24_async.errors import Cafe24ConnectionError, Cafe24TimeoutError, ClientClosedError
 
 
 @attrs.frozen(slots=True)
@@ -48,8 +49,9 @@ class PoolSettings:
     keepalive_seconds: float = 30.0
 
 
-@attrs.frozen(slots=True)
-class RawResponse:
+class RawResponse(NamedTuple):
+    """A whole answer (a tuple: the cheapest immutable record, made once per request)."""
+
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
@@ -66,19 +68,25 @@ def new_session(
         ttl_dns_cache=pool.dns_cache_seconds,
         keepalive_timeout=pool.keepalive_seconds,
     )
-    return aiohttp.ClientSession(
+    session = aiohttp.ClientSession(
         connector=connector,
         timeout=timeout.to_aiohttp(),
         trace_configs=list(trace_configs) if trace_configs else None,
         raise_for_status=False,
         auto_decompress=True,
     )
+    # aiohttp silently sends an idempotent request again when a kept-alive
+    # connection turns out closed. That copy would skip the mall's bucket, the
+    # retry budget and the retry counters, so the request path retries instead.
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
 
 
 async def send(
     session: aiohttp.ClientSession,
     method: str,
-    url: str,
+    url: str | URL,
     *,
     query: Sequence[tuple[str, str]] | None,
     json_body: Any,
@@ -91,6 +99,10 @@ async def send(
     `label` names the call in errors (method and documented path), so that a
     URL holding the mall's query values never ends up in a message.
     """
+    if session.closed:
+        raise ClientClosedError(f"{label}: the client's connection pool is closed")
+    # aiohttp reads `timeout=None` as "no limit at all": leave it out to keep the session's.
+    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     try:
         async with session.request(
             method,
@@ -98,8 +110,8 @@ async def send(
             params=query or None,
             json=json_body,
             headers=headers,
-            timeout=timeout,
             allow_redirects=False,
+            **options,
         ) as resp:
             body = await resp.read()
             return RawResponse(resp.status, resp.headers, body)

@@ -16,7 +16,7 @@ pager does not count it again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +98,7 @@ async def date_windows(
     *,
     timeout: float | None,
     resume_window: tuple[str, str] | None = None,
-) -> AsyncIterator[tuple[tuple[str, str] | None, dict[str, Any], int | None]]:
+) -> AsyncGenerator[tuple[tuple[str, str] | None, dict[str, Any], int | None], None]:
     """Yield `(window, params, count or None)` for each window of the caller's range.
 
     With `resume_window` (a window yielded before), start with that window and

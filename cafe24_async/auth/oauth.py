@@ -70,7 +70,9 @@ async def request_token(
         "Content-Type": "application/x-www-form-urlencoded",
     }
     try:
-        async with session.post(url, data=form, headers=headers, timeout=timeout) as resp:
+        # aiohttp reads `timeout=None` as "no limit at all": leave it out to keep the session's.
+        options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        async with session.post(url, data=form, headers=headers, **options) as resp:
             status = resp.status
             text = await resp.text()
     except TimeoutError as exc:

@@ -11,13 +11,20 @@ Two windows, as in aiobotocore's refreshable credentials:
 - advisory (`refresh_margin`, default 5 min before expiry): refresh now; if the
   refresh fails on the network the current token is still good, so use it;
 - mandatory (`required_margin`, default 30 s): a failed refresh is an error.
+
+A refresh, once sent, is finished even if the caller is cancelled: the server
+may already have rotated the refresh token, and the new pair must reach the
+store or the mall would have to be authorised again. The cancelled caller waits
+for that one token request, then sees its cancellation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from cafe24_async.auth.stores import TokenStore
 from cafe24_async.auth.token import Token
@@ -56,10 +63,19 @@ class TokenRefresher:
     def _left(self, token: Token) -> float:
         return token.seconds_left(self._clock.now())
 
-    async def token(self) -> Token:
-        """A token valid for at least `refresh_margin` seconds (or the best still valid)."""
+    def current(self) -> Token | None:
+        """The cached token if it is valid for more than `refresh_margin` seconds, else
+        None (then `token()` loads or refreshes one). Never waits: the request path's
+        shortcut."""
         cached = self._token
         if cached is not None and self._left(cached) > self.refresh_margin:
+            return cached
+        return None
+
+    async def token(self) -> Token:
+        """A token valid for at least `refresh_margin` seconds (or the best still valid)."""
+        cached = self.current()
+        if cached is not None:
             return cached
         return await self._renew(rejected=None)
 
@@ -98,7 +114,7 @@ class TokenRefresher:
         if current.refresh_token_expired(now):
             raise ReauthorizeError(self.mall_id, "the refresh token has expired")
         try:
-            new = await self._refresh_call(current.refresh_token)
+            new = await _finish_despite_cancel(self._spend(current.refresh_token))
         except (Cafe24ConnectionError, ServerError) as exc:
             still_good = rejected is None and self._left(current) > self.required_margin
             if still_good:
@@ -109,8 +125,28 @@ class TokenRefresher:
                 self._token = current
                 return current
             raise
-        await self.store.save(self.mall_id, new)
         self._token = new
         self.refreshes += 1
         log.info("refreshed the access token of mall %s", self.mall_id)
         return new
+
+    async def _spend(self, refresh_token: str) -> Token:
+        """Trade `refresh_token` for a new pair and save it before anyone uses it."""
+        new = await self._refresh_call(refresh_token)
+        await self.store.save(self.mall_id, new)
+        return new
+
+
+async def _finish_despite_cancel(work: Coroutine[Any, Any, Token]) -> Token:
+    """Run `work` to its end even when the caller is cancelled meanwhile; then
+    re-raise the cancellation (the result is in the store, not lost)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # retrieved: a failure here is not worth a warning
+        raise

@@ -24,8 +24,13 @@ from typing import IO, Any, Protocol
 EXTRA_COLUMN = "_extra"
 
 
+#: One encoder for every value (`json.dumps` with options builds a new one per call).
+#: Exported values come from decoded JSON, which cannot hold a cycle: no cycle check.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 class RecordWriter(Protocol):

@@ -153,15 +153,12 @@ class QuotaGovernor:
         share = min(1.0, (usage - s.slow_above) / max(1e-9, 100.0 - s.slow_above))
         return s.max_interval * share * share
 
-    async def wait(self, deadline: float | None = None) -> None:
-        """Hold the caller while the mall is blocked, then keep the pace.
-
-        `deadline` (seconds) is the caller's own limit; a pause longer than what
-        is left of it, or than `max_wait`, raises `QuotaWaitError` at once.
-        """
+    def try_pass(self) -> bool:
+        """True, and the send counted, when a call may go now without waiting: what
+        `wait()` does when it would not wait (no block, no probing, no spacing)."""
         s = self.settings
         if not s.enabled:
-            return
+            return True
         calls, time_ = self.call_usage, self.time_usage
         if (
             not self._probe_out and self._probes_left <= 0
@@ -170,7 +167,18 @@ class QuotaGovernor:
             now = self._clock.monotonic()
             if now >= self.paused_until:
                 self._last_send = now
-                return
+                return True
+        return False
+
+    async def wait(self, deadline: float | None = None) -> None:
+        """Hold the caller while the mall is blocked, then keep the pace.
+
+        `deadline` (seconds) is the caller's own limit; a pause longer than what
+        is left of it, or than `max_wait`, raises `QuotaWaitError` at once.
+        """
+        if self.try_pass():
+            return
+        s = self.settings
         limits = [x for x in (deadline, s.max_wait) if x is not None]
         budget = min(limits) if limits else None
         waited = 0.0

@@ -15,7 +15,7 @@ from cafe24_async.ratelimit.window import SlidingWindow
 def test_aiolimiter_internals_still_there() -> None:
     """ServerSyncedBucket relies on these private names; fail loudly if a release renames them."""
     limiter = aiolimiter.AsyncLimiter(10, 1)
-    for name in ("_level", "_last_check", "_rate_per_sec", "_waiters"):
+    for name in ("_level", "_last_check", "_rate_per_sec", "_waiters", "_waker_handle"):
         assert hasattr(limiter, name) or name in aiolimiter.AsyncLimiter.__slots__, name
     assert callable(aiolimiter.AsyncLimiter._leak)
     assert callable(aiolimiter.AsyncLimiter._wake_next)

@@ -160,6 +160,8 @@ async def ordered_pages(
     if expected == 0:
         return
     known_pages = 1 if expected is None else math.ceil(expected / limit)
+    if expected is not None and expected % limit == 0:
+        known_pages += 1  # the page that shows the end, fetched with the others, not after them
 
     def offsets() -> Iterable[int]:
         offset = first_offset

@@ -24,13 +24,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from cafe24_async.auth.stores import FileTokenStore, MemoryTokenStore, TokenStore
 from cafe24_async.auth.token import Token, mask
 from cafe24_async.client import Cafe24
+from cafe24_async.dates import parse_date_text
 from cafe24_async.errors import (
     APIError,
     Cafe24ConnectionError,
@@ -61,10 +61,7 @@ def default_token_file() -> str:
 
 def parse_day(text: str) -> str:
     try:
-        if len(text) == 10:
-            date.fromisoformat(text)
-        else:
-            datetime.fromisoformat(text)
+        parse_date_text(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad date {text!r}: use YYYY-MM-DD or ISO-8601") from None
     return text

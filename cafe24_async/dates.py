@@ -7,7 +7,7 @@ computed by calendar months, clamped to the last day of a shorter month.
 from __future__ import annotations
 
 import calendar
-from datetime import datetime
+from datetime import date, datetime
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -16,3 +16,8 @@ def add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + index // 12, index % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def parse_date_text(text: str) -> date | datetime:
+    """`YYYY-MM-DD` as a date, anything longer as an ISO-8601 datetime; ValueError otherwise."""
+    return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)

@@ -30,7 +30,7 @@ from urllib.parse import quote
 import attrs
 
 from cafe24_async.clock import KST
-from cafe24_async.dates import add_months
+from cafe24_async.dates import add_months, parse_date_text
 from cafe24_async.errors import ValidationError
 from cafe24_async.routes.route import Param, Route
 
@@ -113,10 +113,7 @@ def render_datetime(value: datetime) -> str:
 
 def _check_date_text(param: Param, text: str, route: Route) -> None:
     try:
-        if len(text) == 10:
-            date.fromisoformat(text)
-        else:
-            datetime.fromisoformat(text)
+        parse_date_text(text)
     except ValueError:
         raise _fail(
             param.name, "must be a date (YYYY-MM-DD) or an ISO-8601 datetime", route

@@ -94,25 +94,46 @@ class FirstReportGate:
             self._lock.release()
 
 
-class LeakyBucketLimiter:
-    """The mall's Admin and Front calls: leaky bucket plus the per-second cap."""
+class _BucketLimiter:
+    """What the two bucket limiters share: the server-synced bucket behind the
+    first-report gate, and the release that ends a call's stay in flight."""
 
-    def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
-        self.settings = settings
-        self.bucket = ServerSyncedBucket(settings.bucket_capacity, settings.leak_rate)
-        self.window = (
-            SlidingWindow(settings.max_per_second, 1.0, clock) if settings.max_per_second else None
-        )
-        self._gate = FirstReportGate(self.bucket)
+    def __init__(self, bucket: ServerSyncedBucket, clock: Clock, stats: MallStats) -> None:
+        self.bucket = bucket
+        self._gate = FirstReportGate(bucket)
         self._clock = clock
         self._stats = stats
-
-    def __repr__(self) -> str:
-        return f"LeakyBucketLimiter({self.bucket!r}, {self.window!r})"
 
     @property
     def level(self) -> float:
         return self.bucket.level
+
+    async def _enter(self, ceiling: float | None = None) -> None:
+        """Pass the gate and take room in the bucket (the gate is left again on cancel)."""
+        await self._gate.enter()
+        try:
+            await self.bucket.acquire(ceiling=ceiling)
+        except BaseException:
+            self._gate.leave()
+            raise
+
+    def release(self) -> None:
+        self.bucket.release()
+        self._gate.leave()
+
+
+class LeakyBucketLimiter(_BucketLimiter):
+    """The mall's Admin and Front calls: leaky bucket plus the per-second cap."""
+
+    def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
+        super().__init__(ServerSyncedBucket(settings.bucket_capacity, settings.leak_rate), clock, stats)
+        self.settings = settings
+        self.window = (
+            SlidingWindow(settings.max_per_second, 1.0, clock) if settings.max_per_second else None
+        )
+
+    def __repr__(self) -> str:
+        return f"LeakyBucketLimiter({self.bucket!r}, {self.window!r})"
 
     def ceiling(self, route: Route) -> int | None:
         limit = route.request_limit
@@ -124,12 +145,7 @@ class LeakyBucketLimiter:
         if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):
             return  # room now and nobody queued: no wait, and nothing to count
         started = self._clock.monotonic()
-        await self._gate.enter()
-        try:
-            await self.bucket.acquire(ceiling=self.ceiling(route))
-        except BaseException:
-            self._gate.leave()
-            raise
+        await self._enter(self.ceiling(route))
         if self.window is not None:
             try:
                 await self.window.acquire()
@@ -137,10 +153,6 @@ class LeakyBucketLimiter:
                 self.release()  # cancelled after the bucket let it through: give the place back
                 raise
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
-
-    def release(self) -> None:
-        self.bucket.release()
-        self._gate.leave()
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
@@ -152,7 +164,7 @@ class LeakyBucketLimiter:
             self.bucket.sync(self.bucket.capacity)
 
 
-class TokenBucketLimiter:
+class TokenBucketLimiter(_BucketLimiter):
     """The Analytics API's token bucket, as a leaky bucket of spent tokens.
 
     A token bucket holding `remaining` of `burst` tokens is a leaky bucket whose
@@ -172,31 +184,15 @@ class TokenBucketLimiter:
 
     def __init__(self, settings: RateLimitSettings, clock: Clock, stats: MallStats) -> None:
         self.refill = settings.analytics_refill_per_second
-        self.bucket = ServerSyncedBucket(settings.analytics_burst, self.refill)
-        self._gate = FirstReportGate(self.bucket)
-        self._clock = clock
-        self._stats = stats
+        super().__init__(ServerSyncedBucket(settings.analytics_burst, self.refill), clock, stats)
 
     def __repr__(self) -> str:
         return f"TokenBucketLimiter({self.bucket!r})"
 
-    @property
-    def level(self) -> float:
-        return self.bucket.level
-
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
-        await self._gate.enter()
-        try:
-            await self.bucket.acquire()
-        except BaseException:
-            self._gate.leave()
-            raise
+        await self._enter()
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
-
-    def release(self) -> None:
-        self.bucket.release()
-        self._gate.leave()
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         remaining = header_float(headers, "X-RateLimit-Remaining")

@@ -33,7 +33,6 @@ takes the flag/date/decimal decision of the same field in the admin section of t
 
 from __future__ import annotations
 
-import argparse
 import json
 import keyword
 import re
@@ -42,6 +41,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from generated_files import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -679,23 +680,7 @@ def build() -> dict[Path, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if files are out of date")
-    args = parser.parse_args()
-    files = build()
-    stale = []
-    for target, text in files.items():
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(str(target.relative_to(ROOT)))
-        if not args.check:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(stale)}; run python scripts/generate_models.py")
-        return 1
-    print(f"{'checked' if args.check else 'wrote'} {len(files)} files; changed: {stale or 'none'}")
-    return 0
+    return write_or_check(build(), "generate_models.py", (__doc__ or "").splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -22,13 +22,14 @@ Naming rules (the only judgement made here):
 
 from __future__ import annotations
 
-import argparse
 import json
 import keyword
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from generated_files import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "endpoints.json"
@@ -226,22 +227,8 @@ def build() -> dict[str, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if files are out of date")
-    args = parser.parse_args()
-    stale = []
-    for name, text in build().items():
-        target = OUT / name
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(name)
-        if not args.check:
-            target.write_text(text, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(stale)}; run python scripts/generate_routes.py")
-        return 1
-    print(f"{'checked' if args.check else 'wrote'} {len(build())} modules; changed: {stale or 'none'}")
-    return 0
+    outputs = {OUT / name: text for name, text in build().items()}
+    return write_or_check(outputs, "generate_routes.py", (__doc__ or "").splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -49,6 +49,13 @@ class RateLimitSettings:
     dcollection_limit: int = 40
     dcollection_window: float = 60.0
 
+    def route_ceiling(self, route: Route) -> int | None:
+        """The bucket level below which `route` may start, when its Request Limit sets one."""
+        limit = route.request_limit
+        if not self.route_limits or limit is None:
+            return None
+        return limit if limit < self.legacy_bucket_size else None
+
 
 class Limiter(Protocol):
     async def acquire(self, route: Route) -> None:
@@ -136,10 +143,7 @@ class LeakyBucketLimiter(_BucketLimiter):
         return f"LeakyBucketLimiter({self.bucket!r}, {self.window!r})"
 
     def ceiling(self, route: Route) -> int | None:
-        limit = route.request_limit
-        if not self.settings.route_limits or limit is None:
-            return None
-        return limit if limit < self.settings.legacy_bucket_size else None
+        return self.settings.route_ceiling(route)
 
     async def acquire(self, route: Route) -> None:
         if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):

@@ -320,10 +320,7 @@ class RedisLeakyBucketLimiter:
         return self._degraded
 
     def ceiling(self, route: Route) -> int | None:
-        limit = route.request_limit
-        if not self.settings.route_limits or limit is None:
-            return None
-        return limit if limit < self.settings.legacy_bucket_size else None
+        return self.settings.route_ceiling(route)
 
     # -- acquire -----------------------------------------------------------------------
 

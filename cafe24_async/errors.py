@@ -79,6 +79,28 @@ class QuotaHeadroomError(Cafe24Error):
         super().__init__(f"mall {mall_id!r} has no headroom for this unit: {state}, ceiling {ceiling}%")
 
 
+class TokenStoreError(Cafe24Error):
+    """A token store could not be read or written (a damaged file, a folder in its place,
+    no permission). Names the store's location, never a token."""
+
+    def __init__(self, location: str, problem: str) -> None:
+        self.location = location
+        self.problem = problem
+        super().__init__(f"token store {location}: {problem}")
+
+
+class IncompleteReadError(Cafe24Error):
+    """A paged read could not be completed: a page stayed short while the count said
+    more records remain, or the answers contradict each other. Nothing was skipped
+    silently; the read stopped at `offset`."""
+
+    def __init__(self, route: str, offset: int, problem: str) -> None:
+        self.route = route
+        self.offset = offset
+        self.problem = problem
+        super().__init__(f"{route}: read stopped at offset {offset}: {problem}")
+
+
 class Cafe24ConnectionError(Cafe24Error, ConnectionError):
     """The request did not get an HTTP answer: refused, reset, or DNS failure."""
 

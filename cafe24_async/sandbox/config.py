@@ -56,22 +56,56 @@ class FaultConfig:
     slow_seconds: float = attrs.field(default=1.0, validator=_not_negative)
     error_statuses: tuple[int, ...] = (500, 503, 504)
     throttle_rate: float = attrs.field(default=0.0, validator=_rate)
+    #: Hostile 2xx answers to GET routes: the documented root key left out (`{}`, or
+    #: unknown keys), a list page cut short while more records remain, a count that is
+    #: not a non-negative integer, and an HTML page instead of JSON (status 200).
+    missing_root_rate: float = attrs.field(default=0.0, validator=_rate)
+    short_page_rate: float = attrs.field(default=0.0, validator=_rate)
+    bad_count_rate: float = attrs.field(default=0.0, validator=_rate)
+    html_rate: float = attrs.field(default=0.0, validator=_rate)
     retry_after: float | None = None
     retry_after_http_date: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.retry_after is not None and not 0 <= self.retry_after < 86400:
             raise ValueError(f"retry_after must be between 0 and 86400 seconds, got {self.retry_after}")
-        total = self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate + self.throttle_rate
+        total = self.total_rate
         if total > 1.0 + 1e-9:
             raise ValueError(f"fault rates add up to {total}, more than 1")
         if not self.error_statuses:
             raise ValueError("error_statuses must not be empty")
 
     @property
+    def total_rate(self) -> float:
+        return (
+            self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate + self.throttle_rate
+            + self.missing_root_rate + self.short_page_rate + self.bad_count_rate + self.html_rate
+        )
+
+    @property
     def enabled(self) -> bool:
-        rates = self.error_rate + self.drop_rate + self.truncate_rate + self.slow_rate + self.throttle_rate
-        return rates > 0
+        return self.total_rate > 0
+
+
+@attrs.frozen(kw_only=True)
+class TokenFaultConfig:
+    """Seeded faults of the OAuth token endpoint (`POST /api/v2/oauth/token`).
+
+    With `error_rate` a token request is answered 500/503 *before* anything is
+    rotated (safe to retry). With `damage_rate` the refresh token *is* rotated and
+    the new pair stored server-side, but the answer is damaged in one of
+    `damage_kinds`: "no_expires_at", "bad_expires_at", "not_utf8", "not_json".
+    The draws come from a per-mall generator seeded with `seed`.
+    """
+
+    seed: int = 0
+    error_rate: float = attrs.field(default=0.0, validator=_rate)
+    damage_rate: float = attrs.field(default=0.0, validator=_rate)
+    damage_kinds: tuple[str, ...] = ("no_expires_at", "bad_expires_at", "not_utf8", "not_json")
+
+    @property
+    def enabled(self) -> bool:
+        return self.error_rate + self.damage_rate > 0
 
 
 @attrs.frozen(kw_only=True)
@@ -153,6 +187,7 @@ class SandboxConfig:
     now: Callable[[], datetime] = _utc_now
 
     faults: FaultConfig = attrs.field(factory=FaultConfig)
+    token_faults: TokenFaultConfig = attrs.field(factory=TokenFaultConfig)
     #: Documented only: the sandbox speaks plain HTTP on loopback.
     enforce_https: bool = False
     #: How many recent requests `Sandbox.requests` keeps.

@@ -9,7 +9,42 @@ messages are built only from the server's error body and the route.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+#: Keys whose values are secrets wherever they appear in a body the server sent back.
+SECRET_KEYS = frozenset({
+    "access_token", "refresh_token", "client_secret", "code", "front_api_key", "api_key",
+    "authorization", "password", "secret",
+})
+HIDDEN = "<hidden>"
+
+
+def redact(value: Any, secrets: Iterable[str | None] = ()) -> Any:
+    """`value` (a decoded JSON body, or text) with every secret masked.
+
+    Values under a key of `SECRET_KEYS` are replaced, and every occurrence of one of
+    `secrets` (the caller's own tokens and keys; short ones are ignored) inside any
+    string is cut out, so a server that echoes a token never puts it into an error.
+    """
+    known = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+    return _redact(value, known)
+
+
+def _redact(value: Any, known: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in known:
+            if secret in value:
+                value = value.replace(secret, HIDDEN)
+        return value
+    if isinstance(value, dict):
+        return {
+            k: HIDDEN if isinstance(k, str) and k.lower() in SECRET_KEYS and v else _redact(v, known)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(v, known) for v in value]
+    return value
 
 
 class Cafe24Error(Exception):
@@ -193,8 +228,15 @@ def error_class(status: int) -> type[APIError]:
     return _BY_STATUS.get(status, APIError)
 
 
-def api_error(status: int, body: Any, method: str, path: str) -> APIError:
-    """Build the right error from a documented error body `{"error": {code, message, more_info}}`."""
+def api_error(
+    status: int, body: Any, method: str, path: str, secrets: Iterable[str | None] = ()
+) -> APIError:
+    """Build the right error from a documented error body `{"error": {code, message, more_info}}`.
+
+    The body is redacted first (`redact`): `secrets` are the caller's tokens and keys,
+    masked wherever the server echoed them.
+    """
+    body = redact(body, secrets)
     code: Any = None
     more_info: Any = None
     message = ""

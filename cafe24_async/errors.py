@@ -14,7 +14,7 @@ from typing import Any
 
 #: Keys whose values are secrets wherever they appear in a body the server sent back.
 SECRET_KEYS = frozenset({
-    "access_token", "refresh_token", "client_secret", "code", "front_api_key", "api_key",
+    "access_token", "refresh_token", "client_secret", "front_api_key", "api_key",
     "authorization", "password", "secret",
 })
 HIDDEN = "<hidden>"

@@ -38,42 +38,55 @@ def _item_failed(item: dict[str, Any]) -> bool:
         return False
 
 
-def parse_json(status: int, body: bytes, route: Route) -> Any:
-    """The JSON document of a response, or `DecodeError`."""
+def parse_json(status: int, body: bytes, route: Route, content_type: str | None = None) -> Any:
+    """The JSON document of a response, or `DecodeError` naming the content type
+    (an HTML page from an overloaded server, say), never the body itself."""
     if not body:
         return None
     try:
         return json.loads(body)
     except ValueError:
+        kind = content_type.split(";")[0].strip() if content_type else "no content type"
         raise DecodeError(
             status,
-            f"response body is not valid JSON ({len(body)} bytes, maybe cut short)",
+            f"response body is not valid JSON ({kind}, {len(body)} bytes, maybe cut short)",
             method=route.method,
             path=route.path,
         ) from None
 
 
 def unwrap(status: int, document: Any, route: Route) -> Any:
-    """Remove the root key the route documents."""
-    if route.response_kind == "count":
-        if isinstance(document, dict) and isinstance(document.get("count"), int):
-            return document["count"]
-        raise DecodeError(status, "count response without an integer 'count'",
-                          method=route.method, path=route.path)
+    """The value under the route's documented root key, checked against its kind.
+
+    A list route gives a list of objects, a count route a non-negative int, an
+    object route what its root holds. A missing root, or a root of the wrong kind,
+    is a `DecodeError` (retried like a 5xx by the request path): never an empty
+    page, never the wrapper's keys taken for records.
+    """
+    if document is None and route.method == "DELETE":
+        return None
     if not isinstance(document, dict):
-        if document is None and route.method == "DELETE":
-            return None
-        raise DecodeError(status, "response is not a JSON object", method=route.method,
-                          path=route.path)
+        raise _fault(status, "response is not a JSON object", route)
     root = route.response_root
-    if root is not None and root in document:
-        value = document[root]
-    elif len(document) == 1:
-        value = next(iter(document.values()))
-    else:
-        return document
-    if route.response_kind == "list" and not isinstance(value, list):
-        raise DecodeError(status, f"'{root}' is not a list", method=route.method, path=route.path)
-    if status == 207 and isinstance(value, list):
-        return MultiStatus(value)
+    if root not in document:
+        keys = ", ".join(sorted(map(str, document))[:5]) or "none"
+        raise _fault(status, f"response has no '{root}' (its keys: {keys})", route)
+    value = document[root]
+    kind = route.response_kind
+    if kind == "count":
+        if type(value) is not int or value < 0:
+            raise _fault(status, f"'{root}' is not a non-negative integer", route)
+        return value
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _fault(status, f"'{root}' is not a list", route)
+        if not all(isinstance(item, dict) for item in value):
+            raise _fault(status, f"'{root}' holds items that are not objects", route)
+        return MultiStatus(value) if status == 207 else value
+    if value is not None and not isinstance(value, (dict, list)):
+        raise _fault(status, f"'{root}' is neither an object nor a list", route)
     return value
+
+
+def _fault(status: int, problem: str, route: Route) -> DecodeError:
+    return DecodeError(status, problem, method=route.method, path=route.path)

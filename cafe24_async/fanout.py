@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from cafe24_async.errors import IncompleteReadError
 from cafe24_async.routes.route import Route
 
 if TYPE_CHECKING:
@@ -133,6 +134,11 @@ async def _cancel_all(tasks: Sequence[asyncio.Future[Any]]) -> None:
             await task
 
 
+#: Times a short page is read again (with a fresh count) while the count says more
+#: records remain, before the read fails with `IncompleteReadError`.
+SHORT_PAGE_REREADS = 3
+
+
 async def ordered_pages(
     mall: Mall,
     route: Route,
@@ -146,13 +152,19 @@ async def ordered_pages(
     expected: int | None,
     timeout: float | None,
     concurrency: int | None,
+    recount: Callable[[], Awaitable[int | None]] | None = None,
 ) -> AsyncGenerator[tuple[int, list[Any]], None]:
-    """Yield `(offset, page)` in order until a short page or `last_offset`.
+    """Yield `(offset, page)` in order until the end of the list or `last_offset`.
 
     `expected` is how many records remain from `first_offset`, from a count
     taken before reading (None when unknown): the pages that hold them are
     fetched concurrently. Past them, or with no count, pages are fetched one at
     a time until a short one, so a stale count never loses records.
+
+    Neither a short page nor a count is trusted alone: a short page while the
+    count says more records remain is read again, and `recount()` (the records
+    remaining from `first_offset` now) is asked, until the two agree; if they
+    never do, `IncompleteReadError` names the offset.
     """
     from cafe24_async.pagination import fetch_page
 
@@ -177,15 +189,36 @@ async def ordered_pages(
             has_offset=has_offset, timeout=timeout,
         )
 
+    async def confirmed(offset: int, page: list[Any]) -> list[Any]:
+        """`page`, or a longer read of it, once the count agrees that the list ends there."""
+        remaining = expected
+        for _ in range(SHORT_PAGE_REREADS + 1):
+            if remaining is None or remaining <= offset - first_offset + len(page):
+                return page
+            again = await get(offset)
+            if len(again) > len(page):
+                page = again
+                if len(page) >= limit:
+                    return page
+                continue
+            remaining = await recount() if recount is not None else remaining
+        left = (remaining or 0) - (offset - first_offset)
+        raise IncompleteReadError(
+            f"{route.method} {route.path}", offset,
+            f"a page of {len(page)} records where the count says {left} remain, "
+            f"after {SHORT_PAGE_REREADS} more reads",
+        )
+
     offset = first_offset
     results = fan_out(get, offsets(), concurrency=width, ordered=True)
     async with contextlib.aclosing(results):  # closing this generator cancels the fetches at once
         async for result in results:
             if result.error is not None:
                 raise result.error
-            page = result.value or []
-            yield result.input, page
-            offset = result.input
+            offset, page = result.input, result.value or []
+            if len(page) < limit:
+                page = await confirmed(offset, page)
+            yield offset, page
             if len(page) < limit:
                 return
     # The last page was full: the count was short (records created since, or no
@@ -195,6 +228,8 @@ async def ordered_pages(
         if not has_offset or (last_offset is not None and offset > last_offset):
             return
         page = await get(offset)
+        if len(page) < limit:
+            page = await confirmed(offset, page)
         yield offset, page
         if len(page) < limit:
             return

@@ -267,7 +267,8 @@ class Mall:
                     continue
                 if 200 <= raw.status < 300:
                     try:
-                        value = unwrap(raw.status, parse_json(raw.status, raw.body, route), route)
+                        document = parse_json(raw.status, raw.body, route, raw.headers.get("Content-Type"))
+                        value = unwrap(raw.status, document, route)
                     except DecodeError as exc:
                         error = exc
                     else:

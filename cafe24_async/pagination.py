@@ -18,7 +18,7 @@ the server's default order for the routes that document a keyset.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -173,6 +173,7 @@ async def _window_pages(
             mall, route, args, segment_params, limit=limit, first_offset=offset,
             last_offset=last_offset, has_offset=pg.has_offset, timeout=timeout,
             concurrency=concurrency, expected=expected,
+            recount=_recount(mall, route, args, params, timeout, seen),
         )
         async with contextlib.aclosing(segment):
             async for page_offset, page in segment:
@@ -201,6 +202,21 @@ async def _window_pages(
             )
             raise PaginationCapError(f"{route.method} {route.path}", cap, hint)
         floor, offset = highest, 0
+
+
+def _recount(
+    mall: Mall, route: Route, args: Sequence[Any], params: dict[str, Any],
+    timeout: float | None, before: int,
+) -> Callable[[], Awaitable[int | None]]:
+    """A fresh count of the records remaining from the segment's first offset
+    (`before` records of the window come before that offset)."""
+    from cafe24_async.fanout import count_of
+
+    async def recount() -> int | None:
+        total = await count_of(mall, route, args, params, timeout)
+        return None if total is None else max(0, total - before)
+
+    return recount
 
 
 async def fetch_page(

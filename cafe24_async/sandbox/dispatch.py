@@ -29,7 +29,13 @@ from cafe24_async.sandbox import oauth
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.encoding import Encoded, dump_json
 from cafe24_async.sandbox.errors import ApiError, error_body
-from cafe24_async.sandbox.faults import FaultKind, retry_after_header
+from cafe24_async.sandbox.faults import (
+    HTML_PAGE,
+    Fault,
+    FaultKind,
+    hostile_payload,
+    retry_after_header,
+)
 from cafe24_async.sandbox.records import RecordedRequest
 from cafe24_async.sandbox.resources import bind_read
 from cafe24_async.sandbox.routing import Match, RouteTree
@@ -208,7 +214,7 @@ class Dispatcher:
                 if fault.kind is FaultKind.SLOW:
                     stats.slowed += 1
                     await asyncio.sleep(state.faults.slow_seconds)
-                elif endpoint.route.method == "GET":
+                elif fault.kind is FaultKind.TRUNCATE and endpoint.route.method == "GET":
                     stats.truncated += 1
                     truncate = True
             context = RequestContext(
@@ -222,11 +228,20 @@ class Dispatcher:
                 content_type=request.content_type,
             )
             status, payload = endpoint.handler(context)
+            if fault.kind in HOSTILE_KINDS and status == 200 and endpoint.route.method == "GET":
+                hostile = _hostile(fault, endpoint.route, payload)
+                if hostile is not None:
+                    stats.hostile += 1
+                    status, payload = hostile
         except ApiError as error:
             status, payload = error.status, error.body()
         if metered:
             headers.update(usage.headers())
-        encoded = payload.data if isinstance(payload, Encoded) else dump_json(payload)
+        content_type = "application/json"
+        if isinstance(payload, HtmlPage):
+            encoded, content_type = payload.data, "text/html"
+        else:
+            encoded = payload.data if isinstance(payload, Encoded) else dump_json(payload)
         if truncate:
             status, encoded = 200, encoded[: len(encoded) // 2]
         retry_after = retry_after_header(state.faults, status, config.now())
@@ -239,7 +254,7 @@ class Dispatcher:
             status=status,
             body=encoded,
             headers=headers,
-            content_type="application/json",
+            content_type=content_type,
             charset="utf-8",
         )
 
@@ -311,6 +326,28 @@ class Dispatcher:
             response = _json_response(404, error_body(404, "No API found for the requested URL"))
         record.status = response.status
         return response
+
+
+#: Faults that change a 200 answer to a GET after the handler made it.
+HOSTILE_KINDS = frozenset({FaultKind.MISSING_ROOT, FaultKind.SHORT_PAGE, FaultKind.BAD_COUNT, FaultKind.HTML})
+
+
+@attrs.frozen(slots=True)
+class HtmlPage:
+    """An answer body that is an HTML page, not JSON."""
+
+    data: bytes
+
+
+def _hostile(fault: Fault, route: Route, payload: Any) -> tuple[int, Any] | None:
+    """(status, payload) of the hostile answer `fault` makes of a 200, or None when it
+    does not apply to this answer."""
+    if fault.kind is FaultKind.HTML:
+        return (503 if fault.variant == 2 else 200), HtmlPage(HTML_PAGE)
+    if isinstance(payload, Encoded):
+        payload = json.loads(payload.data)
+    changed = hostile_payload(fault, route.response_root, route.response_kind, payload)
+    return None if changed is None else (200, changed)
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:

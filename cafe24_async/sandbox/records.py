@@ -69,6 +69,8 @@ class MallStats:
     errors_injected: int = 0
     dropped: int = 0
     truncated: int = 0
+    #: 200 answers made hostile: no root key, a short page, a bad count, an HTML page.
+    hostile: int = 0
     slowed: int = 0
     #: Token endpoint traffic.
     token_requests: int = 0

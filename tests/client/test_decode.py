@@ -37,5 +37,25 @@ def test_bad_bodies_are_clear_errors() -> None:
         parse_json(200, b'{"products": [{"product_no": 1}, {"prod', LIST)
     with pytest.raises(DecodeError, match="count"):
         unwrap(200, {"count": "many"}, COUNT)
+    with pytest.raises(DecodeError, match="text/html"):
+        parse_json(200, b"<html>busy</html>", LIST, "text/html; charset=utf-8")
     with pytest.raises(DecodeError, match="not a list"):
         unwrap(200, {"products": {"product_no": 1}}, LIST)
+
+
+def test_a_missing_or_wrong_root_is_a_decode_error_never_records() -> None:
+    for body in ({}, {"items": []}, {"result": "ok", "data": {"note": "x"}}):
+        with pytest.raises(DecodeError, match="no 'products'"):
+            unwrap(200, body, LIST)
+        with pytest.raises(DecodeError, match="no 'product'"):
+            unwrap(200, body, ONE)
+    with pytest.raises(DecodeError, match="not objects"):
+        unwrap(200, {"products": ["product_no", "price"]}, LIST)
+    with pytest.raises(DecodeError, match="neither an object nor a list"):
+        unwrap(200, {"product": "gone"}, ONE)
+
+
+@pytest.mark.parametrize("count", [-1, "12", 12.0, True, None])
+def test_a_count_must_be_a_non_negative_integer(count: object) -> None:
+    with pytest.raises(DecodeError, match="non-negative integer"):
+        unwrap(200, {"count": count}, COUNT)

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from cafe24_async.errors import ValidationError
 from cafe24_async.routes import APIS, ROUTES
 from cafe24_async.routes.route import Param, Route
 
@@ -169,6 +170,9 @@ def endpoint_function(route: Route) -> Callable[..., Any]:
         retry_writes: bool | None = None,
         **params: Any,
     ) -> Any:
+        if retry_writes is not None and not isinstance(retry_writes, bool):
+            where = f"{route.method} {route.path}"
+            raise ValidationError("retry_writes", "must be True, False or None", where)
         prepared = mall.prepare(route, args, params)
         return await mall.execute(
             prepared, typed=typed, timeout=timeout, retry_writes=bool(retry_writes)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
+import attrs
 
+from cafe24_async import checks
 from cafe24_async.auth import oauth
 from cafe24_async.auth.stores import MemoryTokenStore, TokenStore
 from cafe24_async.auth.token import Token
@@ -64,10 +66,16 @@ def is_loopback(host: str | None) -> bool:
 
 def check_base_url(template: str, name: str, needs_mall: bool) -> str:
     """Refuse a base URL that is not https (loopback excepted) or lacks `{mall_id}`."""
+    if not isinstance(template, str):
+        raise ConfigurationError(f"{name} must be text, e.g. 'https://{{mall_id}}.cafe24api.com'")
     template = template.rstrip("/")
     if needs_mall and "{mall_id}" not in template:
         raise ConfigurationError(f"{name} must hold the placeholder {{mall_id}}: {template!r}")
-    parts = urlsplit(template.replace("{mall_id}", "mall"))
+    try:
+        parts = urlsplit(template.replace("{mall_id}", "mall"))
+        _ = parts.port
+    except ValueError:
+        raise ConfigurationError(f"{name} is not a valid URL: {template!r}") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigurationError(f"{name} must be an http(s) URL: {template!r}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
@@ -112,30 +120,28 @@ class Cafe24:
         clock: Clock | None = None,
         shared_bucket: SharedBucket | None = None,
     ) -> None:
-        if not client_id:
-            raise ConfigurationError("client_id is required")
+        checks.text("client_id", client_id)
+        checks.text("client_secret", client_secret, optional=True)
+        if token_store is not None and not isinstance(token_store, TokenStore):
+            raise ConfigurationError("token_store must have load(), save() and refresh_lock()")
         self.client_id = client_id
         self._client_secret = client_secret
         self.token_store: TokenStore = token_store if token_store is not None else MemoryTokenStore()
         self.base_url = check_base_url(base_url, "base_url", needs_mall=True)
         self.analytics_base_url = check_base_url(analytics_base_url, "analytics_base_url", False)
         self.dcollection_base_url = check_base_url(dcollection_base_url, "dcollection_base_url", False)
-        self.dcollection_credentials = dcollection_credentials
-        settings = rate_limit or RateLimitSettings()
-        overrides: dict[str, Any] = {}
-        if leak_rate is not None:
-            overrides["leak_rate"] = leak_rate
-        if bucket_capacity is not None:
-            overrides["bucket_capacity"] = bucket_capacity
-        if max_per_second is not ...:
-            overrides["max_per_second"] = max_per_second
-        self.rate_limit = RateLimitSettings(**{**_fields(settings), **overrides})
-        if self.rate_limit.leak_rate <= 0 or self.rate_limit.bucket_capacity < 1:
-            raise ConfigurationError("leak_rate must be > 0 and bucket_capacity >= 1")
-        self.retry = retry or RetrySettings()
-        self.quota = quota or QuotaSettings()
-        self.timeout = timeout or TimeoutSettings()
-        self.pool = pool or PoolSettings()
+        self.dcollection_credentials = _credentials(dcollection_credentials)
+        self.rate_limit = _rate_limit(rate_limit, leak_rate, bucket_capacity, max_per_second)
+        self.retry = checks.settings("retry", retry, RetrySettings)
+        self.quota = checks.settings("quota", quota, QuotaSettings)
+        self.timeout = checks.settings("timeout", timeout, TimeoutSettings)
+        self.pool = checks.settings("pool", pool, PoolSettings)
+        if not isinstance(typed, bool):
+            raise ConfigurationError("typed must be True or False")
+        checks.number("refresh_margin", refresh_margin)
+        checks.text("api_version", api_version, optional=True)
+        checks.instance("session", session, aiohttp.ClientSession, "an aiohttp.ClientSession")
+        checks.instance("clock", clock, Clock, "a Clock (now, monotonic, sleep)")
         self.typed = typed
         self.refresh_margin = refresh_margin
         self.clock: Clock = clock or SystemClock()
@@ -317,7 +323,32 @@ class Cafe24:
         )
 
 
-def _fields(settings: RateLimitSettings) -> dict[str, Any]:
-    import attrs
+def _rate_limit(
+    settings: RateLimitSettings | None, leak_rate: Any, bucket_capacity: Any, max_per_second: Any
+) -> RateLimitSettings:
+    """The rate-limit settings, with the three shortcuts applied, every field checked."""
+    overrides: dict[str, Any] = {}
+    if leak_rate is not None:
+        checks.number("leak_rate", leak_rate, positive=True)
+        overrides["leak_rate"] = leak_rate
+    if bucket_capacity is not None:
+        checks.number("bucket_capacity", bucket_capacity, positive=True, whole=True)
+        overrides["bucket_capacity"] = bucket_capacity
+    if max_per_second is not ...:
+        if max_per_second is not None:
+            checks.number("max_per_second", max_per_second, positive=True, whole=True)
+        overrides["max_per_second"] = max_per_second
+    base = checks.settings("rate_limit", settings, RateLimitSettings)
+    merged = attrs.evolve(base, **overrides)
+    if merged.leak_rate <= 0 or merged.bucket_capacity < 1:
+        raise ConfigurationError("leak_rate must be > 0 and bucket_capacity >= 1")
+    return merged
 
-    return attrs.asdict(settings)
+
+def _credentials(value: Any) -> tuple[str, str] | None:
+    """D.Collection partner credentials: None or a pair of non-empty texts."""
+    if value is None:
+        return None
+    if not isinstance(value, tuple) or len(value) != 2 or not all(isinstance(v, str) and v for v in value):
+        raise ConfigurationError("dcollection_credentials must be a pair of texts (partner id, secret)")
+    return value

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 KST = timezone(timedelta(hours=9), "KST")
 
 
+@runtime_checkable
 class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds on a clock that never goes back."""

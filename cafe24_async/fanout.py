@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import math
 from collections import deque
 from collections.abc import (
@@ -32,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from cafe24_async.errors import IncompleteReadError
+from cafe24_async.errors import IncompleteReadError, ValidationError
+from cafe24_async.params import check_count
 from cafe24_async.routes.route import Route
 
 if TYPE_CHECKING:
@@ -81,8 +83,13 @@ async def fan_out(
     call completes. Exceptions are captured in `Outcome.error` (cancellation is
     not). Leaving the loop early cancels the calls still in flight.
     """
-    if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
+    check_count("concurrency", concurrency, "fan_out")
+    if not callable(fn):
+        raise ValidationError("fn", "must be a coroutine function taking one input", "fan_out")
+    if not isinstance(ordered, bool):
+        raise ValidationError("ordered", "must be True or False", "fan_out")
+    if not isinstance(inputs, (Iterable, AsyncIterable)) or isinstance(inputs, (str, bytes)):
+        raise ValidationError("inputs", "must be an iterable or async iterable of inputs", "fan_out")
     source = _aiter(inputs).__aiter__()
     pending: deque[tuple[int, T, asyncio.Task[R]]] = deque()
     exhausted = False
@@ -96,7 +103,7 @@ async def fan_out(
             except StopAsyncIteration:
                 exhausted = True
                 return
-            pending.append((index, item, asyncio.ensure_future(fn(item))))
+            pending.append((index, item, asyncio.ensure_future(_call(fn, item))))
             index += 1
 
     def outcome(i: int, item: T, task: asyncio.Task[R]) -> Outcome[T, R]:
@@ -124,6 +131,15 @@ async def fan_out(
             await refill()
     finally:
         await _cancel_all([t for _, _, t in pending])
+
+
+async def _call(fn: Callable[[T], Awaitable[R]], item: T) -> R:
+    """`await fn(item)`; a `fn` that does not return an awaitable is a `ValidationError`
+    in that input's outcome, like any other failure of the call."""
+    result = fn(item)
+    if not inspect.isawaitable(result):
+        raise ValidationError("fn", "must return an awaitable (an async def function)", "fan_out")
+    return await result
 
 
 async def _cancel_all(tasks: Sequence[asyncio.Future[Any]]) -> None:

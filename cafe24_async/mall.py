@@ -42,7 +42,7 @@ from cafe24_async.errors import (
     ValidationError,
     api_error,
 )
-from cafe24_async.params import PreparedRequest, prepare, route_shape
+from cafe24_async.params import PreparedRequest, check_seconds, prepare, route_shape
 from cafe24_async.ratelimit.limiter import Limiter
 from cafe24_async.ratelimit.quota import QuotaGovernor
 from cafe24_async.retry import RetryBudget, backoff_delay, is_retryable, parse_retry_after
@@ -136,18 +136,21 @@ class Mall:
         scheme, authority, prefix = parts
         return URL.build(scheme=scheme, authority=authority, path=prefix + path, encoded=True)
 
-    def prepare(self, route: Route, args: Sequence[Any], params: dict[str, Any]) -> PreparedRequest:
+    def prepare(
+        self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False
+    ) -> PreparedRequest:
         """Check and render a call of `route` for this mall (nothing is sent).
 
         A write may carry its body as `request=` (a dict or a typed record) and
         `requests=[...]`; records are checked against the documented required
-        fields and lengths, then sent as plain JSON.
+        fields and lengths, then sent as plain JSON. `whole_range` lets a date
+        range span more than one request may (a paged read splits it).
         """
         if "request" in params or "requests" in params:
             params = _with_body_records(route, params)
         api = APIS[route.api]
         implicit = {name: self.mall_id for name in api.mall_query} if api.mall_query else None
-        return prepare(route, args, params, implicit)
+        return prepare(route, args, params, implicit, whole_range=whole_range)
 
     def typed(self, typed: bool | None) -> bool:
         return self.client.typed if typed is None else typed
@@ -180,13 +183,12 @@ class Mall:
         attempt and every back-off; a `TimeoutSettings` replaces the client's
         connect/read/total limits for each request of this call instead.
         """
+        where = f"{prepared.route.method} {prepared.route.path}"
+        if typed is not None and not isinstance(typed, bool):
+            raise ValidationError("typed", "must be True, False or None", where)
         if timeout is None or isinstance(timeout, TimeoutSettings):
             return await self._execute(prepared, typed=typed, timeout=timeout, retry_writes=retry_writes)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ValidationError(
-                "timeout", "must be a positive number of seconds or a TimeoutSettings",
-                f"{prepared.route.method} {prepared.route.path}",
-            )
+        timeout = check_seconds("timeout", timeout, where)
         try:
             async with asyncio.timeout(timeout):
                 return await self._execute(
@@ -339,7 +341,11 @@ class Mall:
         Same validation, pacing and retries as the generated coroutines."""
         typed = params.pop("typed", None)
         timeout = params.pop("timeout", None)
-        retry_writes = bool(params.pop("retry_writes", False))
+        retry_writes = params.pop("retry_writes", False)
+        if not isinstance(method, str) or not isinstance(path, str):
+            raise ValidationError("method, path", "must be text, e.g. 'GET', '/api/v2/admin/products'")
+        if not isinstance(retry_writes, bool):
+            raise ValidationError("retry_writes", "must be True or False", f"{method} {path}")
         route = find_route(method, path)
         return await self.execute(
             self.prepare(route, args, params), typed=typed, timeout=timeout, retry_writes=retry_writes

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from cafe24_async.errors import PaginationCapError
+from cafe24_async.errors import PaginationCapError, ValidationError
+from cafe24_async.params import check_count, check_seconds
 from cafe24_async.routes.route import Pagination, Route
 
 if TYPE_CHECKING:
@@ -38,7 +40,12 @@ def keyset_field(pagination: Pagination) -> str | None:
 
 def _with_key_field(fields: Any, key: str) -> Any:
     """Make sure `fields=` asks for the key the keyset continues from."""
-    names = fields.split(",") if isinstance(fields, str) else list(fields)
+    if isinstance(fields, str):
+        names = fields.split(",")
+    elif isinstance(fields, (list, tuple, set, frozenset)):
+        names = list(fields)
+    else:
+        names = [fields]
     names = [str(n).strip() for n in names if str(n).strip()]
     return names if key in names else [*names, key]
 
@@ -95,6 +102,8 @@ async def iterate_pages(
     concurrency: int | None = None,
 ) -> AsyncIterator[Any]:
     """Yield every record of `route` for `params` (see the module docstring)."""
+    if typed is not None and not isinstance(typed, bool):
+        raise ValidationError("typed", "must be True, False or None", f"{route.method} {route.path}")
     as_models = mall.typed(typed)
     pages = read_pages(mall, route, args, params, timeout=timeout, concurrency=concurrency)
     async with contextlib.aclosing(pages):  # leaving early stops the page fetches at once
@@ -113,9 +122,12 @@ async def read_pages(
     concurrency: int | None = None,
     resume: Cursor | None = None,
 ) -> AsyncGenerator[Page, None]:
-    """Yield every page of `route` for `params`, each with the cursor to resume after it."""
+    """Yield every page of `route` for `params`, each with the cursor to resume after it.
+
+    Every argument is checked before anything is sent (`ValidationError`)."""
     if route.pagination is None:
-        raise TypeError(f"{route.qualified_name} does not page")
+        raise ValidationError("route", "does not page", f"{route.method} {route.path}")
+    check_read(mall, route, args, params, timeout=timeout, concurrency=concurrency)
     from cafe24_async.windows import date_windows
 
     windows = date_windows(
@@ -150,10 +162,13 @@ async def _window_pages(
     pg = route.pagination
     assert pg is not None
     params = dict(params)
-    limit = int(params.pop("limit", None) or pg.limit_max)
-    offset = int(params.pop("offset", None) or 0) or start.offset
+    limit = int(Decimal(str(params.pop("limit", None) or pg.limit_max)))
+    offset = int(Decimal(str(params.pop("offset", None) or 0))) or start.offset
     key = keyset_field(pg)
-    floor: Any = start.floor if start.floor is not None else (params.get(pg.keyset) if pg.keyset else None)
+    given_floor = params.get(pg.keyset) if pg.keyset else None
+    if pg.keyset and given_floor is not None:  # checked by `check_read`: a whole number, maybe text
+        given_floor = params[pg.keyset] = int(Decimal(str(given_floor)))
+    floor: Any = start.floor if start.floor is not None else given_floor
     if key and params.get("fields"):
         params["fields"] = _with_key_field(params["fields"], key)
     if total is None:
@@ -202,6 +217,21 @@ async def _window_pages(
             )
             raise PaginationCapError(f"{route.method} {route.path}", cap, hint)
         floor, offset = highest, 0
+
+
+def check_read(
+    mall: Mall, route: Route, args: Sequence[Any], params: dict[str, Any], *,
+    timeout: float | None, concurrency: int | None,
+) -> None:
+    """Refuse a paged read's bad arguments before its first request: the list call's
+    own rules (a date range may be longer than one request's span), a timeout, and
+    the pages in flight."""
+    where = f"{route.method} {route.path}"
+    if timeout is not None:
+        check_seconds("timeout", timeout, where)
+    if concurrency is not None:
+        check_count("concurrency", concurrency, where)
+    mall.prepare(route, args, dict(params), whole_range=True)
 
 
 def _recount(

@@ -32,7 +32,7 @@ import attrs
 from cafe24_async.clock import KST
 from cafe24_async.dates import add_months, parse_date_text
 from cafe24_async.errors import ValidationError
-from cafe24_async.routes.route import Param, Route
+from cafe24_async.routes.route import Pagination, Param, Route
 
 #: The docs' general cap on comma-separated values.
 MAX_LIST_ITEMS = 100
@@ -342,7 +342,62 @@ def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
     return path
 
 
-def _check_date_span(route: Route, given: dict[str, Any]) -> None:
+def whole_number(name: str, value: Any, route: Route, low: int, high: int | None = None) -> int:
+    """`value` as an int within [low, high]: an int, or text or a number that is one
+    (`"100"`, `100.0`); anything else is refused naming `name` and the rule."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise _fail(name, "must be a whole number", route)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+        integral = number.is_finite() and number == number.to_integral_value()
+    except (InvalidOperation, ValueError):
+        integral = False
+    if not integral:
+        raise _fail(name, "must be a whole number", route)
+    if number < low:
+        raise _fail(name, f"must be at least {low}", route)
+    if high is not None and number > high:
+        raise _fail(name, f"must be at most {high}", route)
+    return int(number)
+
+
+#: The longest wait a call may be given, in seconds (about 115 days).
+MAX_SECONDS = 10_000_000
+
+
+def check_seconds(name: str, value: Any, where: str) -> float:
+    """A positive, finite number of seconds up to `MAX_SECONDS`, or `ValidationError`."""
+    rule = f"must be a positive number of seconds, at most {MAX_SECONDS:,}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValidationError(name, rule, where)
+    try:
+        seconds = float(value)
+    except (OverflowError, ValueError):
+        raise ValidationError(name, rule, where) from None
+    if not 0 < seconds <= MAX_SECONDS:  # NaN fails too
+        raise ValidationError(name, rule, where)
+    return seconds
+
+
+def check_count(name: str, value: Any, where: str, low: int = 1) -> int:
+    """A whole number of at least `low` (a bool is not one), or `ValidationError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError(name, f"must be a whole number of at least {low}", where)
+    return value
+
+
+def _check_paging(route: Route, paging: Pagination, given: dict[str, Any]) -> None:
+    """`limit` and `offset` are whole numbers within the documented paging rules, and
+    the keyset parameter a whole number (a negative offset is never sent)."""
+    if "limit" in given:
+        whole_number("limit", given["limit"], route, paging.limit_min, paging.limit_max)
+    if "offset" in given:
+        whole_number("offset", given["offset"], route, 0, paging.offset_max)
+    if paging.keyset and paging.keyset in given:
+        whole_number(paging.keyset, given[paging.keyset], route, 0)
+
+
+def _check_date_span(route: Route, given: dict[str, Any], whole_range: bool = False) -> None:
     span = route.date_range
     if span is None:
         return
@@ -355,7 +410,7 @@ def _check_date_span(route: Route, given: dict[str, Any]) -> None:
         return  # already reported as a bad date by the per-value check
     if b < a:
         raise _fail(span.end, f"must not be before {span.start}", route)
-    if span.max_span_months:
+    if span.max_span_months and not whole_range:
         try:
             limit = add_months(a, span.max_span_months)
         except (ValueError, OverflowError):  # past year 9999: every date is within the span
@@ -386,11 +441,15 @@ def prepare(
     args: Sequence[Any],
     kwargs: dict[str, Any],
     implicit: Mapping[str, Any] | None = None,
+    *,
+    whole_range: bool = False,
 ) -> PreparedRequest:
     """Validate and render one call of `route`. Raises `ValidationError`; sends nothing.
 
     `implicit` holds values the caller need not give (the Analytics API's
-    `mall_id`, filled in from the mall); a value given explicitly wins.
+    `mall_id`, filled in from the mall); a value given explicitly wins. With
+    `whole_range` a date range may be longer than one request's span (a paged
+    read splits it into windows); its ends must still be in order.
     """
     kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
     path = bind_path(route, args, kwargs)
@@ -406,7 +465,7 @@ def prepare(
         for name in shape.required:
             if name not in given:
                 raise _fail(name, "is required", route)
-    _check_date_span(route, given)
+    _check_date_span(route, given, whole_range)
     if route.method in ("POST", "PUT"):
         return PreparedRequest(route, path, (), _build_body(route, documented, given, many))
     if many is not None:
@@ -415,6 +474,8 @@ def prepare(
         (name, render_query_value(documented.get(name) or extras[name], value, route))
         for name, value in given.items()
     ) if given else ()
+    if route.pagination is not None:
+        _check_paging(route, route.pagination, given)
     return PreparedRequest(route, path, query, None)
 
 

@@ -24,6 +24,7 @@ import attrs
 
 from cafe24_async.clock import KST
 from cafe24_async.dates import add_months
+from cafe24_async.errors import ValidationError
 from cafe24_async.params import render_datetime
 from cafe24_async.routes.route import Route
 
@@ -63,8 +64,19 @@ class Window:
         return Window(self.first, mid, False), Window(mid + ONE_SECOND, self.last, False)
 
 
-def _parse(value: Any) -> tuple[datetime, bool]:
-    """A range bound as an aware datetime, and whether it was a whole day."""
+def _parse(value: Any, name: str = "date", route: Route | None = None) -> tuple[datetime, bool]:
+    """A range bound as an aware datetime, and whether it was a whole day;
+    `ValidationError` naming `name` when it is not a date."""
+    try:
+        return _parse_bound(value)
+    except (ValueError, TypeError, OverflowError):
+        where = f"{route.method} {route.path}" if route else None
+        raise ValidationError(
+            name, "must be a date (YYYY-MM-DD) or an ISO-8601 datetime", where
+        ) from None
+
+
+def _parse_bound(value: Any) -> tuple[datetime, bool]:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=KST)).astimezone(KST), False
     if isinstance(value, date):
@@ -110,8 +122,8 @@ async def date_windows(
     if dr is None or pg is None or params.get(dr.start) is None or params.get(dr.end) is None:
         yield None, params, None
         return
-    first, first_whole = _parse(params[dr.start])
-    last, last_whole = _parse(params[dr.end])
+    first, first_whole = _parse(params[dr.start], dr.start, route)
+    last, last_whole = _parse(params[dr.end], dr.end, route)
     whole_days = first_whole and last_whole
     if not whole_days and last_whole:
         last = last + ONE_DAY - ONE_SECOND

@@ -7,6 +7,7 @@ adding a row there, never writing a method.
 
 from __future__ import annotations
 
+from cafe24_async.errors import Cafe24Error
 from cafe24_async.routes import admin, analytics, dcollection, front, legacy
 from cafe24_async.routes.apis import APIS, ApiDefinition
 from cafe24_async.routes.route import DateRange, Pagination, Param, Route
@@ -16,8 +17,9 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class RouteNotFoundError(KeyError):
-    """No documented route has this method and path (the message says what is close)."""
+class RouteNotFoundError(Cafe24Error, KeyError):
+    """No documented route has this method and path (the message says what is close).
+    Nothing is sent. Also a `KeyError`, for callers that caught it as one."""
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -26,7 +28,7 @@ class RouteNotFoundError(KeyError):
 def find_route(method: str, path: str, api: str | None = None) -> Route:
     """The route documented as `METHOD path` (placeholders named as in the docs).
 
-    Raises `RouteNotFoundError` (a `KeyError`) naming the closest documented routes.
+    Raises `RouteNotFoundError` (a `Cafe24Error`) naming the closest documented routes.
     """
     method = method.upper() if isinstance(method, str) else method
     for route in ROUTES:

@@ -289,6 +289,16 @@ class Cafe24:
 
     # -- OAuth -------------------------------------------------------------------------
 
+    def secrets(self) -> tuple[str, ...]:
+        """The client's own secrets (client secret, partner secret), for masking them
+        wherever a server echoes them back."""
+        pairs = [(self.client_id, self._client_secret or "")]
+        if self.dcollection_credentials is not None:
+            pairs.append(self.dcollection_credentials)
+        found = [form for ident, secret in pairs if secret
+                 for form in (secret, oauth.basic_auth(ident, secret).removeprefix("Basic "))]
+        return tuple(found)
+
     def _secret(self) -> str:
         if not self._client_secret:
             raise ConfigurationError("client_secret is required for OAuth token calls")

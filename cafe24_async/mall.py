@@ -120,6 +120,14 @@ class Mall:
             raise ConfigurationError("the D.Collection API needs dcollection_credentials=(id, secret)")
         return {"Authorization": basic_auth(*credentials)}, None
 
+    def _secrets(self, token: Token | None) -> tuple[str | None, ...]:
+        """What an error body must never show: the token sent, the mall's refresh token,
+        and the client's own secrets (`Cafe24.secrets`)."""
+        sent = (token.access_token, token.refresh_token) if token is not None else ()
+        cached = self.refresher.current()
+        held = (cached.access_token, cached.refresh_token) if cached is not None else ()
+        return (*sent, *held, *self.client.secrets())
+
     def url(self, route: Route, path: str) -> str:
         api = APIS[route.api]
         return self.client.api_base_url(api, self.mall_id) + path
@@ -281,7 +289,7 @@ class Mall:
                         document = parse_json(raw.status, raw.body, route)
                     except DecodeError:
                         document = None
-                    error = api_error(raw.status, document, route.method, route.path)
+                    error = api_error(raw.status, document, route.method, route.path, self._secrets(token))
                     retry_after = parse_retry_after(raw.headers.get("Retry-After"), client.clock.now())
 
             if isinstance(error, RateLimitError):

@@ -63,6 +63,9 @@ class FaultConfig:
     short_page_rate: float = attrs.field(default=0.0, validator=_rate)
     bad_count_rate: float = attrs.field(default=0.0, validator=_rate)
     html_rate: float = attrs.field(default=0.0, validator=_rate)
+    #: Error answers echo the request's credentials (its `Authorization` header in the
+    #: message, the bare token under `access_token`), as careless servers do.
+    echo_credentials: bool = False
     retry_after: float | None = None
     retry_after_http_date: bool = False
 

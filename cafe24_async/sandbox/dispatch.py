@@ -235,6 +235,8 @@ class Dispatcher:
                     status, payload = hostile
         except ApiError as error:
             status, payload = error.status, error.body()
+            if state.faults.echo_credentials:
+                payload = _echo_credentials(payload, request.headers)
         if metered:
             headers.update(usage.headers())
         content_type = "application/json"
@@ -348,6 +350,14 @@ def _hostile(fault: Fault, route: Route, payload: Any) -> tuple[int, Any] | None
         payload = json.loads(payload.data)
     changed = hostile_payload(fault, route.response_root, route.response_kind, payload)
     return None if changed is None else (200, changed)
+
+
+def _echo_credentials(payload: Any, headers: Mapping[str, str]) -> Any:
+    """An error body that quotes the request's credentials back."""
+    authorization = headers.get("Authorization", "")
+    error = dict(payload.get("error", {})) if isinstance(payload, dict) else {}
+    error["message"] = f"{error.get('message', '')} (request sent Authorization: {authorization})"
+    return {"error": error, "access_token": _bearer(headers) or authorization}
 
 
 def _bearer(headers: Mapping[str, str]) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from cafe24_async.routes import ROUTES
-from cafe24_async.sandbox.config import FaultConfig, SandboxConfig
+from cafe24_async.sandbox.config import FaultConfig, SandboxConfig, TokenFaultConfig
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dispatch import Dispatcher
 from cafe24_async.sandbox.records import MallStats, RequestLog
@@ -185,6 +185,11 @@ class Sandbox:
     def set_faults(self, faults: FaultConfig) -> None:
         """Switch the fault mix from now on (generators restart from the seed)."""
         self.state.set_faults(faults)
+
+    def set_token_faults(self, faults: TokenFaultConfig, *, echo_secrets: bool = False) -> None:
+        """Switch the token endpoint's faults from now on (generators restart from the seed);
+        with `echo_secrets` its error answers repeat the secrets each request sent."""
+        self.state.tokens.set_faults(faults, echo_secrets)
 
 
 def serve(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 8024) -> None:

@@ -5,6 +5,12 @@ single-use code valid for a minute; `POST /{mall}/api/v2/oauth/token` trades a
 code or a refresh token for a token pair. Refresh tokens rotate: each works
 once. Expiry follows the injectable `now` clock so tests can age tokens
 without waiting. These endpoints never touch the leaky bucket.
+
+The token endpoint can misbehave on purpose (`TokenFaultConfig`, see
+`sandbox.token_faults`): fail before rotating, or rotate and then send a damaged
+answer. With `echo_secrets` its error answers repeat the refresh token, code and
+client secret they were sent, as a careless server might, so a test can check
+that none of them reaches an exception or a log.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from aiohttp import web
 from yarl import URL
 
 from cafe24_async.routes import ROUTES
-from cafe24_async.sandbox.config import SandboxConfig
+from cafe24_async.sandbox.config import SandboxConfig, TokenFaultConfig
 from cafe24_async.sandbox.dates import token_time
 from cafe24_async.sandbox.encoding import dump_json
 from cafe24_async.sandbox.records import MallStats
+from cafe24_async.sandbox.token_faults import TokenFault, TokenFaultInjector, TokenFaultKind, damaged_body
 
 #: Every scope the route table mentions: what a sandbox token is granted by default.
 ALL_SCOPES: tuple[str, ...] = tuple(sorted({r.scope for r in ROUTES if r.scope}))
@@ -42,8 +49,13 @@ class OAuthError(Exception):
         self.error = error
         self.description = description
 
-    def response(self) -> web.Response:
-        body = {"error": self.error, "error_description": self.description}
+    def response(self, echo: Mapping[str, str] | None = None) -> web.Response:
+        """The error answer; with `echo` (what the request sent) repeated inside it."""
+        body: dict[str, Any] = {"error": self.error, "error_description": self.description}
+        if echo:
+            sent = ", ".join(f"{key}={value}" for key, value in echo.items())
+            body["error_description"] = f"{self.description} (received {sent})"
+            body["request"] = dict(echo)
         return web.Response(status=self.status, body=dump_json(body), content_type="application/json")
 
 
@@ -82,6 +94,25 @@ class TokenStore:
         self._refresh: dict[str, RefreshGrant] = {}
         self._codes: dict[str, AuthorizationCode] = {}
         self._access_by_mall: dict[str, set[str]] = {}
+        self._fault_config = config.token_faults
+        self._faults: dict[str, TokenFaultInjector] = {}
+        #: Error answers repeat the secrets of the request (see the module docstring).
+        self.echo_secrets = False
+
+    # -- faults -----------------------------------------------------------------
+
+    def set_faults(self, faults: TokenFaultConfig, echo_secrets: bool = False) -> None:
+        """Switch the token endpoint's faults; every mall's generator restarts from the seed."""
+        TokenFaultInjector(faults, "")  # check the settings now, not on the next request
+        self._fault_config = faults
+        self._faults.clear()
+        self.echo_secrets = echo_secrets
+
+    def next_fault(self, mall_id: str) -> TokenFault:
+        injector = self._faults.get(mall_id)
+        if injector is None:
+            injector = self._faults[mall_id] = TokenFaultInjector(self._fault_config, mall_id)
+        return injector.next()
 
     # -- issuing ----------------------------------------------------------------
 
@@ -214,7 +245,11 @@ def token(
 ) -> web.Response:
     """Answer a token request (authorization_code or refresh_token grant)."""
     stats.token_requests += 1
+    fault = tokens.next_fault(mall_id)
     try:
+        if fault.kind is TokenFaultKind.ERROR:
+            stats.errors_injected += 1
+            raise OAuthError(fault.status, "server_error", "temporary failure, nothing was changed")
         if not client_ok(config, headers.get("Authorization")):
             raise OAuthError(401, "invalid_client", "client authentication failed")
         content_type = headers.get("Content-Type", "")
@@ -231,6 +266,21 @@ def token(
     except OAuthError as error:
         if error.error == "invalid_grant":
             stats.invalid_grants += 1
-        return error.response()
+        return error.response(received(headers, form) if tokens.echo_secrets else None)
     stats.tokens_issued += 1
-    return web.Response(status=200, body=dump_json(answer), content_type="application/json")
+    # A damaged answer: the pair was rotated and stored above, only the answer is lost.
+    damaged = fault.kind is TokenFaultKind.DAMAGE
+    body = damaged_body(fault.damage, answer) if damaged else dump_json(answer)
+    return web.Response(status=200, body=body, content_type="application/json")
+
+
+def received(headers: Mapping[str, str], form: Mapping[str, str]) -> dict[str, str]:
+    """What a token request sent: its form and its decoded client credentials."""
+    sent = dict(form)
+    authorization = headers.get("Authorization", "")
+    if authorization.startswith("Basic "):
+        try:
+            sent["client"] = base64.b64decode(authorization[6:].strip()).decode("utf-8", "replace")
+        except binascii.Error:
+            sent["client"] = authorization
+    return sent

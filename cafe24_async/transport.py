@@ -93,11 +93,13 @@ async def send(
     headers: Mapping[str, str],
     timeout: aiohttp.ClientTimeout | None,
     label: str,
+    form_body: Mapping[str, str] | None = None,
 ) -> RawResponse:
     """Send one request and read its whole answer.
 
     `label` names the call in errors (method and documented path), so that a
-    URL holding the mall's query values never ends up in a message.
+    URL holding the mall's query values never ends up in a message. `form_body`
+    is sent URL-encoded (the OAuth token calls), instead of `json_body`.
     """
     if session.closed:
         raise ClientClosedError(f"{label}: the client's connection pool is closed")
@@ -109,6 +111,7 @@ async def send(
             url,
             params=query or None,
             json=json_body,
+            data=None if form_body is None else dict(form_body),
             headers=headers,
             allow_redirects=False,
             **options,

@@ -2,31 +2,38 @@
 
 Both token calls POST a form to `/api/v2/oauth/token` with
 `Authorization: Basic base64(client_id:client_secret)`, exactly as the Admin
-reference shows. These calls never draw from the mall's rate-limit bucket.
-An `invalid_grant` answer means the mall must authorise the app again.
+reference shows. They go through `transport.send`, like every other request, so
+aiohttp's failures are mapped to the library's errors in one place. These calls
+never draw from the mall's rate-limit bucket.
+
+What the answer can be:
+- 2xx: the new pair; a body that is not UTF-8, not JSON, or lacks a field raises
+  `TokenFieldError` (a `DecodeError`), never the token text;
+- 400/401 `invalid_grant` (or `invalid_request`): `ReauthorizeError`, the mall
+  must authorise the app again;
+- anything else: the matching `APIError`.
+A server may echo what it was sent: the refresh token, the code and the client
+secret are cut out of every error message and body (`errors.redact`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
-from cafe24_async.auth.token import Token
-from cafe24_async.errors import (
-    Cafe24ConnectionError,
-    Cafe24TimeoutError,
-    DecodeError,
-    ReauthorizeError,
-    api_error,
-)
+from cafe24_async import transport
+from cafe24_async.auth.token import TOKEN_PATH, Token, TokenFieldError
+from cafe24_async.errors import ReauthorizeError, api_error, redact
 
-TOKEN_PATH = "/api/v2/oauth/token"
 AUTHORIZE_PATH = "/api/v2/oauth/authorize"
+LABEL = f"POST {TOKEN_PATH}"
+#: OAuth errors that mean the code or refresh token will never work again.
+REJECTED = frozenset({"invalid_grant", "invalid_request"})
 
 
 def basic_auth(client_id: str, client_secret: str) -> str:
@@ -60,41 +67,46 @@ async def request_token(
     mall_id: str,
     client_id: str,
     client_secret: str,
-    form: dict[str, str],
+    form: Mapping[str, str],
     timeout: aiohttp.ClientTimeout | None = None,
 ) -> Token:
     """POST the token form; return the new token or raise without touching any store."""
-    url = f"{mall_base_url}{TOKEN_PATH}"
-    headers = {
-        "Authorization": basic_auth(client_id, client_secret),
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    authorization = basic_auth(client_id, client_secret)
+    headers = {"Authorization": authorization, "Content-Type": "application/x-www-form-urlencoded"}
+    raw = await transport.send(
+        session, "POST", f"{mall_base_url}{TOKEN_PATH}", query=None, json_body=None,
+        headers=headers, timeout=timeout, label=LABEL, form_body=form,
+    )
+    if 200 <= raw.status < 300:
+        return parse_token(raw.body)
+    hidden = (client_secret, authorization[6:], form.get("refresh_token"), form.get("code"))
+    raise token_error(raw.status, raw.body, mall_id, hidden)
+
+
+def parse_token(body: bytes) -> Token:
+    """The token pair of a 2xx answer, or `TokenFieldError` saying what is wrong."""
     try:
-        # aiohttp reads `timeout=None` as "no limit at all": leave it out to keep the session's.
-        options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-        async with session.post(url, data=form, headers=headers, **options) as resp:
-            status = resp.status
-            text = await resp.text()
-    except TimeoutError as exc:
-        raise Cafe24TimeoutError("token request timed out", "POST", TOKEN_PATH) from exc
-    except aiohttp.ClientError as exc:
-        raise Cafe24ConnectionError(
-            f"token request failed: {type(exc).__name__}", "POST", TOKEN_PATH
-        ) from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TokenFieldError("body", "is not UTF-8 text") from None
     try:
-        body: Any = json.loads(text) if text else None
-    except ValueError:
-        body = None
-    if status == 200 and isinstance(body, dict) and "access_token" in body:
-        return Token.from_response(body)
-    if status == 200:
-        raise DecodeError(status, "token response is not the documented JSON",
-                          method="POST", path=TOKEN_PATH)
-    error_code = body.get("error") if isinstance(body, dict) else None
-    if status in (400, 401) and error_code in ("invalid_grant", "invalid_request"):
-        description = body.get("error_description") if isinstance(body, dict) else None
-        raise ReauthorizeError(mall_id, str(description or error_code))
-    raise api_error(status, body, "POST", TOKEN_PATH)
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        raise TokenFieldError("body", "is not JSON") from None
+    return Token.from_response(document)
+
+
+def token_error(status: int, body: bytes, mall_id: str, hidden: Sequence[str | None]) -> Exception:
+    """The error for a non-2xx token answer, with every secret of `hidden` cut out."""
+    try:
+        document: Any = redact(json.loads(body), hidden) if body else None
+    except (ValueError, RecursionError):
+        document = None
+    code = document.get("error") if isinstance(document, dict) else None
+    if status in (400, 401) and code in REJECTED:
+        description = document.get("error_description") if isinstance(document, dict) else None
+        return ReauthorizeError(mall_id, str(description or code))
+    return api_error(status, document, "POST", TOKEN_PATH, secrets=hidden)
 
 
 async def exchange_code(

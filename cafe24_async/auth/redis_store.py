@@ -19,6 +19,9 @@ never expires. The lock expires `lock_timeout` seconds after it was last
 extended: the holder extends it while it refreshes, so a crashed holder frees
 the mall within `lock_timeout` seconds and a slow refresh is never overtaken.
 
+A stored value that is not a token (not JSON, not UTF-8, a field missing or
+garbage) raises `TokenStoreError` naming the key, never its value.
+
 Redis unreachable raises `RedisUnavailableError` (a `Cafe24ConnectionError`);
 there is no fallback, because refreshing without the shared lock is exactly
 what kills refresh tokens.
@@ -35,8 +38,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cafe24_async.auth.stores import token_from_entry
 from cafe24_async.auth.token import Token
-from cafe24_async.errors import Cafe24Error
+from cafe24_async.errors import Cafe24Error, TokenStoreError
 from cafe24_async.redis_support import address, as_client, guarded, ping, redis_errors
 
 if TYPE_CHECKING:
@@ -100,11 +104,14 @@ class RedisTokenStore:
         await ping(self.redis, "token store")
 
     async def load(self, mall_id: str) -> Token | None:
-        raw: Any = await guarded(self.redis, "token store: load", self.redis.get(self.key(mall_id)))
+        """The mall's token; `TokenStoreError` (naming the key, never the value) when the
+        stored value is not a token."""
+        key = self.key(mall_id)
+        raw: Any = await guarded(self.redis, "token store: load", self.redis.get(key))
         if raw is None:
             return None
-        data = json.loads(raw)
-        return Token.from_dict(data) if isinstance(data, dict) else None
+        location = f"redis {self.address} key {key!r}"
+        return token_from_entry(_parse_value(raw, location), location, mall_id)
 
     async def save(self, mall_id: str, token: Token) -> None:
         value = json.dumps(token.to_dict(), sort_keys=True)
@@ -167,3 +174,15 @@ class RedisTokenStore:
         """Close the Redis client if it was made here."""
         if self._owns:
             await self.redis.aclose()
+
+
+def _parse_value(raw: str | bytes, location: str) -> Any:
+    """The JSON of a stored value, or `TokenStoreError` saying what it is instead."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise TokenStoreError(location, "the stored value is not UTF-8 text") from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise TokenStoreError(location, "the stored value is not JSON") from None

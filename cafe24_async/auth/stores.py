@@ -7,6 +7,12 @@ be done by one holder at a time, and the new pair must be saved before it is use
 - `MemoryTokenStore`: in this process only.
 - `FileTokenStore`: one JSON file, replaced atomically, mode 0600; its refresh lock
   is a file lock, so several processes sharing the file refresh once.
+
+A store that cannot be read or written raises `TokenStoreError` naming where it
+is (a file that is not JSON or not UTF-8, a token with a missing or garbage
+field, a folder in the file's place, no permission), never a raw `OSError` or
+`JSONDecodeError`, and never showing a token. A damaged file is never replaced by
+a save: that would lose the other malls' tokens.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
-from cafe24_async.auth.token import Token
+from cafe24_async.auth.token import Token, TokenFieldError
+from cafe24_async.errors import TokenStoreError
 
 
 @runtime_checkable
@@ -80,20 +87,25 @@ class FileTokenStore:
 
     def _read_all(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
-        data = json.loads(text) if text.strip() else {}
-        return data if isinstance(data, dict) else {}
+        except OSError as exc:
+            raise TokenStoreError(str(self.path), f"cannot be read ({_os_problem(exc)})") from None
+        return parse_file(raw, str(self.path))
 
     async def load(self, mall_id: str) -> Token | None:
         data = await asyncio.to_thread(self._read_all)
-        raw = data.get(mall_id)
-        return Token.from_dict(raw) if isinstance(raw, dict) else None
+        if mall_id not in data:
+            return None
+        return token_from_entry(data[mall_id], str(self.path), mall_id)
 
     async def save(self, mall_id: str, token: Token) -> None:
-        async with self._write_lock, _file_lock(self._lock_path("write"), self.poll_interval):
-            await asyncio.to_thread(self._write_one, mall_id, token)
+        try:
+            async with self._write_lock, _file_lock(self._lock_path("write"), self.poll_interval):
+                await asyncio.to_thread(self._write_one, mall_id, token)
+        except OSError as exc:
+            raise TokenStoreError(str(self.path), f"cannot be written ({_os_problem(exc)})") from None
 
     def _write_one(self, mall_id: str, token: Token) -> None:
         data = self._read_all()
@@ -123,20 +135,49 @@ class FileTokenStore:
             yield
 
 
+def parse_file(raw: bytes, location: str) -> dict[str, Any]:
+    """The malls of a token file's bytes (an empty file has none), or `TokenStoreError`."""
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise TokenStoreError(location, "is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise TokenStoreError(location, f"is not JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise TokenStoreError(location, "is not JSON (nested too deeply)") from None
+    if not isinstance(data, dict):
+        raise TokenStoreError(location, f"holds a JSON {type(data).__name__}, not an object of malls")
+    return data
+
+
+def token_from_entry(entry: Any, location: str, mall_id: str) -> Token:
+    """The token a store kept for `mall_id`, or `TokenStoreError` naming what is damaged."""
+    try:
+        return Token.from_dict(entry)
+    except TokenFieldError as exc:
+        problem = f"the token of mall {mall_id!r} is damaged: {exc.field} {exc.problem}"
+        raise TokenStoreError(location, problem) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    """An OS error in words, without the file name (the caller names the store)."""
+    return exc.strerror or type(exc).__name__
+
+
 @contextlib.asynccontextmanager
 async def _file_lock(path: Path, poll_interval: float) -> AsyncIterator[None]:
     """An exclusive `flock` on `path`, taken without blocking the event loop."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh: IO[bytes] = await asyncio.to_thread(open, path, "a+b")
+    fh = await asyncio.to_thread(_open_lock_file, path)
     try:
-        os.chmod(path, 0o600)
         while True:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
+                    raise TokenStoreError(str(path), f"cannot be locked ({_os_problem(exc)})") from None
                 await asyncio.sleep(poll_interval)
         try:
             yield
@@ -144,3 +185,17 @@ async def _file_lock(path: Path, poll_interval: float) -> AsyncIterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     finally:
         fh.close()
+
+
+def _open_lock_file(path: Path) -> IO[bytes]:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+b")  # noqa: SIM115 - closed by `_file_lock`
+    except OSError as exc:
+        raise TokenStoreError(str(path), f"cannot be opened as a lock ({_os_problem(exc)})") from None
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        fh.close()
+        raise TokenStoreError(str(path), f"cannot be made private ({_os_problem(exc)})") from None
+    return fh

@@ -67,14 +67,16 @@ class Mall:
         self.mall_id = mall_id
         self.stats = MallStats(mall_id)
         self.base_url = client.mall_base_url(mall_id)
+        self.retry_budget = RetryBudget(client.retry)
         self.refresher = TokenRefresher(
             mall_id,
             client.token_store,
             self._refresh_call,
             client.clock,
             refresh_margin=client.refresh_margin,
+            retry=client.retry,
+            budget=self.retry_budget,
         )
-        self.retry_budget = RetryBudget(client.retry)
         self.quota = QuotaGovernor(mall_id, client.quota, client.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
         #: (scheme, authority, path prefix) of each API's base URL, parsed once.

@@ -15,21 +15,41 @@ Two windows, as in aiobotocore's refreshable credentials:
 A refresh, once sent, is finished even if the caller is cancelled: the server
 may already have rotated the refresh token, and the new pair must reach the
 store or the mall would have to be authorised again. The cancelled caller waits
-for that one token request, then sees its cancellation.
+for that one token request (and its retries), then sees its cancellation.
+
+Which failures of the token endpoint are retried (`auth.token_retry`, within the
+client's `RetrySettings` and the mall's `RetryBudget`, sleeping on its clock):
+- 429, 500, 502, 503, 504, connection errors and timeouts are retried. Such a
+  failure may or may not have rotated the refresh token, but a retry cannot
+  burn more than the first attempt already did: if the first attempt rotated
+  it, the retry gets `invalid_grant` and the mall has to be authorised again,
+  exactly as without the retry; if it did not, the retry saves the mall.
+- A 2xx whose answer cannot be read (no or a garbage `expires_at`, not UTF-8,
+  not JSON) is not retried: the refresh token was certainly spent, so a retry
+  could only be rejected. It raises `DecodeError` and the store keeps the last
+  good pair, never the damaged one.
+- `invalid_grant` is not retried: the refresh token is dead. It is remembered
+  (as a digest, never the token), so every waiter gets `ReauthorizeError` at once
+  and no second token request spends the same dead token; the mark is gone as
+  soon as the store holds a different refresh token (the mall was authorised
+  again, here or by another process).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from cafe24_async.auth.stores import TokenStore
 from cafe24_async.auth.token import Token
+from cafe24_async.auth.token_retry import NO_RETRY, TokenRetry
 from cafe24_async.clock import Clock
-from cafe24_async.errors import Cafe24ConnectionError, ReauthorizeError, ServerError
+from cafe24_async.errors import Cafe24ConnectionError, RateLimitError, ReauthorizeError, ServerError
+from cafe24_async.retry import RetryBudget, RetrySettings
 
 log = logging.getLogger("cafe24_async.auth")
 
@@ -45,6 +65,8 @@ class TokenRefresher:
         clock: Clock,
         refresh_margin: float = 300.0,
         required_margin: float = 30.0,
+        retry: RetrySettings = NO_RETRY,
+        budget: RetryBudget | None = None,
     ) -> None:
         self.mall_id = mall_id
         self.store = store
@@ -52,8 +74,11 @@ class TokenRefresher:
         self.required_margin = required_margin
         self._refresh_call = refresh_call
         self._clock = clock
+        self._retry = TokenRetry(mall_id, clock, retry, budget or RetryBudget(retry))
         self._token: Token | None = None
         self._lock = asyncio.Lock()
+        #: Digest of the refresh token the server rejected, and why (see the module docstring).
+        self._dead: tuple[bytes, str] | None = None
         #: Successful refreshes made by this refresher.
         self.refreshes = 0
 
@@ -100,6 +125,7 @@ class TokenRefresher:
             if self._usable(token, rejected):
                 self._token = token
                 return token
+            self._check_spendable(token)
             async with self.store.refresh_lock(self.mall_id):
                 token = await self._load()
                 if self._usable(token, rejected):
@@ -107,15 +133,25 @@ class TokenRefresher:
                     return token
                 return await self._refresh(token, rejected)
 
-    async def _refresh(self, current: Token, rejected: Token | None) -> Token:
-        now = self._clock.now()
-        if not current.refresh_token:
+    def _check_spendable(self, token: Token) -> str:
+        """`token`'s refresh token, or `ReauthorizeError` when it cannot be spent."""
+        refresh = token.refresh_token
+        if not refresh:
             raise ReauthorizeError(self.mall_id, "no refresh token stored")
-        if current.refresh_token_expired(now):
+        if token.refresh_token_expired(self._clock.now()):
             raise ReauthorizeError(self.mall_id, "the refresh token has expired")
+        if self._dead is not None and self._dead[0] == _digest(refresh):
+            raise ReauthorizeError(self.mall_id, self._dead[1])
+        return refresh
+
+    async def _refresh(self, current: Token, rejected: Token | None) -> Token:
+        refresh = self._check_spendable(current)
         try:
-            new = await _finish_despite_cancel(self._spend(current.refresh_token))
-        except (Cafe24ConnectionError, ServerError) as exc:
+            new = await _finish_despite_cancel(self._spend(refresh))
+        except ReauthorizeError as exc:
+            self._dead = (_digest(refresh), f"the server rejected the refresh token: {exc.reason}")
+            raise
+        except (Cafe24ConnectionError, ServerError, RateLimitError) as exc:
             still_good = rejected is None and self._left(current) > self.required_margin
             if still_good:
                 log.warning(
@@ -132,9 +168,14 @@ class TokenRefresher:
 
     async def _spend(self, refresh_token: str) -> Token:
         """Trade `refresh_token` for a new pair and save it before anyone uses it."""
-        new = await self._refresh_call(refresh_token)
+        new = await self._retry.run(lambda: self._refresh_call(refresh_token))
         await self.store.save(self.mall_id, new)
         return new
+
+
+def _digest(refresh_token: str) -> bytes:
+    """What the refresher remembers of a dead refresh token: enough to recognise it."""
+    return hashlib.sha256(refresh_token.encode()).digest()
 
 
 async def _finish_despite_cancel(work: Coroutine[Any, Any, Token]) -> Token:

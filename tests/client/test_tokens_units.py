@@ -11,8 +11,21 @@ from pathlib import Path
 import pytest
 
 from cafe24_async import FileTokenStore, ManualClock, MemoryTokenStore, ReauthorizeError, Token
+from cafe24_async.auth import parse_timestamp
 from cafe24_async.auth.refresher import TokenRefresher
-from cafe24_async.errors import Cafe24ConnectionError
+from cafe24_async.auth.token import TokenFieldError
+from cafe24_async.auth.token_retry import retry_safe
+from cafe24_async.errors import (
+    AuthenticationError,
+    BadRequestError,
+    Cafe24ConnectionError,
+    Cafe24Error,
+    Cafe24TimeoutError,
+    DecodeError,
+    RateLimitError,
+    ServerError,
+)
+from cafe24_async.transport import ConnectFailed
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -112,3 +125,71 @@ async def test_missing_or_expired_refresh_token_means_reauthorize() -> None:
                                    refresh_token_expires_at=NOW - timedelta(minutes=1)))
     with pytest.raises(ReauthorizeError, match="expired"):
         await refresher.token()
+
+
+SECRET = "at-" + "s3cr3t" * 5
+GOOD = {"access_token": SECRET, "refresh_token": "rt-" + "x" * 20, "expires_at": "2026-01-01T00:00:00.000"}
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({k: v for k, v in GOOD.items() if k != "expires_at"}, "expires_at"),
+    ({**GOOD, "expires_at": "soon " + SECRET}, "expires_at"),
+    ({**GOOD, "expires_at": 1767225600}, "expires_at"),
+    ({**GOOD, "expires_at": [SECRET]}, "expires_at"),
+    ({**GOOD, "refresh_token_expires_at": SECRET}, "refresh_token_expires_at"),
+    ({**GOOD, "issued_at": {"at": SECRET}}, "issued_at"),
+    ({k: v for k, v in GOOD.items() if k != "access_token"}, "access_token"),
+    ({**GOOD, "access_token": 12345}, "access_token"),
+    ({**GOOD, "refresh_token": ["r"]}, "refresh_token"),
+    ({**GOOD, "scopes": "mall.read_product"}, "scopes"),
+    ({**GOOD, "scopes": [1, 2]}, "scopes"),
+    ({**GOOD, "mall_id": 7}, "mall_id"),
+    ([GOOD], "body"),
+    (SECRET, "body"),
+    (None, "body"),
+])
+def test_a_damaged_token_body_is_a_library_error_naming_the_field(body: object, field: str) -> None:
+    with pytest.raises(TokenFieldError) as info:
+        Token.from_response(body)  # type: ignore[arg-type]
+    error = info.value
+    assert isinstance(error, DecodeError) and isinstance(error, Cafe24Error)
+    assert error.field == field and field in str(error)
+    assert SECRET not in str(error) and SECRET not in repr(error)
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2026-13-45", 12.5, object(), b"2026-01-01"])
+def test_parse_timestamp_raises_a_library_error(value: object) -> None:
+    with pytest.raises(TokenFieldError, match="issued_at"):
+        parse_timestamp(value, "issued_at")
+    assert parse_timestamp(None) is None and parse_timestamp("") is None
+
+
+def test_which_token_failures_are_retried() -> None:
+    safe = [ServerError(500, "x"), ServerError(503, "x"), ServerError(504, "x"), RateLimitError(429, "x"),
+            Cafe24ConnectionError("reset"), Cafe24TimeoutError("slow"), ConnectFailed("refused")]
+    unsafe = [DecodeError(200, "garbage"), TokenFieldError("expires_at", "is missing"),
+              ServerError(501, "x"), BadRequestError(400, "x"), AuthenticationError(401, "x"),
+              ReauthorizeError("acme", "invalid_grant")]
+    assert [retry_safe(e) for e in safe] == [True] * len(safe)
+    assert [retry_safe(e) for e in unsafe] == [False] * len(unsafe)
+
+
+async def test_a_rejected_refresh_token_is_remembered_until_the_store_changes() -> None:
+    clock = ManualClock(NOW)
+    store = MemoryTokenStore()
+    await store.save("acme", token(minutes=-1))
+    calls: list[str] = []
+
+    async def rejecting(refresh: str) -> Token:
+        calls.append(refresh)
+        if refresh == "refresh-secret-1":
+            raise ReauthorizeError("acme", "invalid_grant")
+        return token("access-2", "refresh-2")
+
+    refresher = TokenRefresher("acme", store, rejecting, clock)
+    results = await asyncio.gather(*(refresher.token() for _ in range(20)), return_exceptions=True)
+    assert all(isinstance(r, ReauthorizeError) for r in results) and calls == ["refresh-secret-1"]
+    assert "refresh-secret-1" not in repr(refresher.__dict__)
+    await store.save("acme", token("access-1b", "refresh-secret-1b", minutes=-1))  # authorised again
+    assert (await refresher.token()).access_token == "access-2"
+    assert calls == ["refresh-secret-1", "refresh-secret-1b"]

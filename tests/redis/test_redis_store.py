@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cafe24_async import Cafe24, Token, TokenStore
+from cafe24_async import Cafe24, Token, TokenStore, TokenStoreError
 from cafe24_async.auth.redis_store import RedisTokenStore, RefreshLockTimeoutError
 from cafe24_async.redis_support import connect
 from tests.conftest import SandboxFactory
@@ -95,3 +96,36 @@ async def test_clients_on_separate_connections_refresh_once(
         for store in stores:
             await store.aclose()
         await redis.aclose()
+
+
+SECRET_VALUE = "at-" + "s3cr3t" * 5
+
+
+@pytest.mark.parametrize("value", [
+    b"not json " + SECRET_VALUE.encode(),
+    b'{"access_token": "\xff\xfe' + SECRET_VALUE.encode() + b'"}',
+    b"[1, 2, 3]",
+    b'"' + SECRET_VALUE.encode() + b'"',
+    json.dumps({"access_token": SECRET_VALUE, "refresh_token": "r" * 22}).encode(),
+    json.dumps({"access_token": SECRET_VALUE, "expires_at": "soon " + SECRET_VALUE}).encode(),
+    json.dumps({"access_token": 12345, "expires_at": "2026-01-01T00:00:00+00:00"}).encode(),
+], ids=["not_json", "not_utf8", "a_list", "a_string", "no_expires_at", "garbage_expires_at", "wrong_type"])
+async def test_a_damaged_value_is_a_token_store_error(
+    make_sandbox: SandboxFactory, redis_url: str, prefix: str, value: bytes
+) -> None:
+    sb = await make_sandbox(malls=("acme",))
+    store = RedisTokenStore(redis_url, sb.config.client_id, prefix=prefix)
+    try:
+        await store.redis.set(store.key("acme"), value)
+        with pytest.raises(TokenStoreError) as info:
+            await store.load("acme")
+        assert store.key("acme") in str(info.value) and SECRET_VALUE not in str(info.value)
+        async with Cafe24(sb.config.client_id, sb.config.client_secret, token_store=store,
+                          base_url=sb.base_url, max_per_second=None) as api:
+            with pytest.raises(TokenStoreError):  # through the client: the same error, nothing sent
+                await api.mall("acme").admin.products.count()
+        assert sb.stats("acme").requests == 0 and sb.stats("acme").token_requests == 0
+        await store.save("acme", Token.from_response(sb.issue_token("acme")))  # a new pair repairs it
+        assert await store.load("acme") is not None
+    finally:
+        await store.aclose()

@@ -1,18 +1,20 @@
 """Checking the values a `Cafe24` client is built with, before anything is built.
 
 A client is long-lived: a setting of the wrong type would otherwise surface much
-later, deep in a request, as a `TypeError` far from its cause. Every check here
-raises `ConfigurationError` naming the argument and the rule.
+later, deep in a request, as a `TypeError` far from its cause. The client's
+checks raise `ConfigurationError`, a call's (`check_seconds`, `check_count`)
+`ValidationError`, each naming the argument and the rule.
 """
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 
-from cafe24_async.errors import ConfigurationError
+from cafe24_async.errors import ConfigurationError, ValidationError
 
 S = TypeVar("S")
 
@@ -74,3 +76,28 @@ def instance(name: str, value: Any, kind: type | tuple[type, ...], what: str) ->
     """`value` is None or a `kind`."""
     if value is not None and not isinstance(value, kind):
         raise ConfigurationError(f"{name} must be {what}, not {type(value).__name__}")
+
+
+#: The longest wait a call may be given, in seconds (about 115 days).
+MAX_SECONDS = 10_000_000
+
+
+def check_seconds(name: str, value: Any, where: str) -> float:
+    """A positive, finite number of seconds up to `MAX_SECONDS`, or `ValidationError`."""
+    rule = f"must be a positive number of seconds, at most {MAX_SECONDS:,}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValidationError(name, rule, where)
+    try:
+        seconds = float(value)
+    except (OverflowError, ValueError):
+        raise ValidationError(name, rule, where) from None
+    if not 0 < seconds <= MAX_SECONDS:  # NaN fails too
+        raise ValidationError(name, rule, where)
+    return seconds
+
+
+def check_count(name: str, value: Any, where: str, low: int = 1) -> int:
+    """A whole number of at least `low` (a bool is not one), or `ValidationError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError(name, f"must be a whole number of at least {low}", where)
+    return value

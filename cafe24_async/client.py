@@ -21,10 +21,10 @@ import aiohttp
 import attrs
 
 from cafe24_async import checks
+from cafe24_async.api import Namespace, api_tree
 from cafe24_async.auth import oauth
 from cafe24_async.auth.stores import MemoryTokenStore, TokenStore
 from cafe24_async.auth.token import Token
-from cafe24_async.binder import Namespace, api_tree
 from cafe24_async.clock import Clock, SystemClock
 from cafe24_async.errors import ClientClosedError, ConfigurationError
 from cafe24_async.mall import Mall

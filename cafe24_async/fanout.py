@@ -1,16 +1,11 @@
-"""Running many calls at once, bounded, at the pace of each mall's bucket.
+"""Running many calls at once, bounded: `fan_out(fn, inputs)`.
 
-- `fan_out(fn, inputs)`: call `fn` on every input with at most `concurrency`
-  calls in flight, reading the inputs lazily (a million inputs cost the memory
-  of `concurrency` tasks), yielding `Outcome`s in input order or as completed.
-  A failed call is reported with its input; the others go on.
-- `ordered_pages(...)`: the pages of one list, fetched concurrently, yielded in
-  order. With the list's size known (from its `count` route) exactly the needed
-  pages are requested; past the known size, pages are fetched one at a time so
-  no request is wasted beyond the end.
-
-Neither bypasses the request path: every call still waits for its mall's bucket,
-so concurrency raises throughput only up to the rate limit, never over it.
+It calls `fn` on every input with at most `concurrency` calls in flight, reading
+the inputs lazily (a million inputs cost the memory of `concurrency` tasks), and
+yields `Outcome`s in input order or as completed. A failed call is reported with
+its input; the others go on. It knows nothing of Cafe24: each call still goes
+through its mall's request path, so concurrency raises throughput only up to
+the rate limit, never over it.
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import math
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -29,22 +23,15 @@ from collections.abc import (
     Iterable,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
-from cafe24_async.errors import IncompleteReadError, ValidationError
-from cafe24_async.params import check_count
-from cafe24_async.routes.route import Route
-
-if TYPE_CHECKING:
-    from cafe24_async.mall import Mall
+from cafe24_async.checks import check_count
+from cafe24_async.errors import ValidationError
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: Pages of one list in flight at once, unless the caller says otherwise.
-DEFAULT_PAGE_CONCURRENCY = 8
 
 
 @attrs.frozen(slots=True)
@@ -148,129 +135,3 @@ async def _cancel_all(tasks: Sequence[asyncio.Future[Any]]) -> None:
     for task in tasks:
         with contextlib.suppress(BaseException):
             await task
-
-
-#: Times a short page is read again (with a fresh count) while the count says more
-#: records remain, before the read fails with `IncompleteReadError`.
-SHORT_PAGE_REREADS = 3
-
-
-async def ordered_pages(
-    mall: Mall,
-    route: Route,
-    args: Sequence[Any],
-    params: dict[str, Any],
-    *,
-    limit: int,
-    first_offset: int,
-    last_offset: int | None,
-    has_offset: bool,
-    expected: int | None,
-    timeout: float | None,
-    concurrency: int | None,
-    recount: Callable[[], Awaitable[int | None]] | None = None,
-) -> AsyncGenerator[tuple[int, list[Any]], None]:
-    """Yield `(offset, page)` in order until the end of the list or `last_offset`.
-
-    `expected` is how many records remain from `first_offset`, from a count
-    taken before reading (None when unknown): the pages that hold them are
-    fetched concurrently. Past them, or with no count, pages are fetched one at
-    a time until a short one, so a stale count never loses records.
-
-    Neither a short page nor a count is trusted alone: a short page while the
-    count says more records remain is read again, and `recount()` (the records
-    remaining from `first_offset` now) is asked, until the two agree; if they
-    never do, `IncompleteReadError` names the offset.
-    """
-    from cafe24_async.pagination import fetch_page
-
-    width = max(1, concurrency or DEFAULT_PAGE_CONCURRENCY)
-    if expected == 0:
-        return
-    known_pages = 1 if expected is None else math.ceil(expected / limit)
-    if expected is not None and expected % limit == 0:
-        known_pages += 1  # the page that shows the end, fetched with the others, not after them
-
-    def offsets() -> Iterable[int]:
-        offset = first_offset
-        for _ in range(known_pages):
-            if last_offset is not None and offset > last_offset:
-                return
-            yield offset
-            offset += limit
-
-    async def get(offset: int) -> list[Any]:
-        return await fetch_page(
-            mall, route, args, params, limit=limit, offset=offset,
-            has_offset=has_offset, timeout=timeout,
-        )
-
-    async def confirmed(offset: int, page: list[Any]) -> list[Any]:
-        """`page`, or a longer read of it, once the count agrees that the list ends there."""
-        remaining = expected
-        for _ in range(SHORT_PAGE_REREADS + 1):
-            if remaining is None or remaining <= offset - first_offset + len(page):
-                return page
-            again = await get(offset)
-            if len(again) > len(page):
-                page = again
-                if len(page) >= limit:
-                    return page
-                continue
-            remaining = await recount() if recount is not None else remaining
-        left = (remaining or 0) - (offset - first_offset)
-        raise IncompleteReadError(
-            f"{route.method} {route.path}", offset,
-            f"a page of {len(page)} records where the count says {left} remain, "
-            f"after {SHORT_PAGE_REREADS} more reads",
-        )
-
-    offset = first_offset
-    results = fan_out(get, offsets(), concurrency=width, ordered=True)
-    async with contextlib.aclosing(results):  # closing this generator cancels the fetches at once
-        async for result in results:
-            if result.error is not None:
-                raise result.error
-            offset, page = result.input, result.value or []
-            if len(page) < limit:
-                page = await confirmed(offset, page)
-            yield offset, page
-            if len(page) < limit:
-                return
-    # The last page was full: the count was short (records created since, or no
-    # count at all), so go on one page at a time until a short page.
-    while True:
-        offset += limit
-        if not has_offset or (last_offset is not None and offset > last_offset):
-            return
-        page = await get(offset)
-        if len(page) < limit:
-            page = await confirmed(offset, page)
-        yield offset, page
-        if len(page) < limit:
-            return
-
-
-async def count_of(
-    mall: Mall, route: Route, args: Sequence[Any], params: dict[str, Any], timeout: float | None
-) -> int | None:
-    """Records the list would hold, from the sibling `count` route, when it exists
-    and accepts every filter given; None otherwise."""
-    from cafe24_async.binder import api_tree
-
-    node = api_tree(route.api)
-    for part in route.namespace:
-        node = node.children[part]
-    counter = node.routes.get("count")
-    if counter is None or counter.path_params != route.path_params:
-        return None
-    accepted = {p.name for p in counter.params}
-    ignored = {"limit", "offset", "fields", "embed", "sort", "order"}
-    filters = {k: v for k, v in params.items() if k not in ignored and v is not None}
-    if route.pagination and route.pagination.keyset in filters:
-        return None
-    if any(name not in accepted for name in filters):
-        return None
-    prepared = mall.prepare(counter, args, filters)
-    value = await mall.execute(prepared, typed=False, timeout=timeout)
-    return int(value) if isinstance(value, int) else None

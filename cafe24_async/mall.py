@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from yarl import URL
 
 from cafe24_async import transport
+from cafe24_async.api import Namespace, api_tree
 from cafe24_async.auth.oauth import basic_auth
 from cafe24_async.auth.refresher import TokenRefresher
 from cafe24_async.auth.token import Token
-from cafe24_async.binder import Namespace, api_tree
+from cafe24_async.checks import check_seconds
 from cafe24_async.decode import parse_json, unwrap
 from cafe24_async.errors import (
     APIError,
@@ -42,7 +44,7 @@ from cafe24_async.errors import (
     ValidationError,
     api_error,
 )
-from cafe24_async.params import PreparedRequest, check_seconds, prepare, route_shape
+from cafe24_async.params import PreparedRequest, prepare, route_shape
 from cafe24_async.ratelimit.limiter import Limiter
 from cafe24_async.ratelimit.quota import QuotaGovernor
 from cafe24_async.retry import RetryBudget, backoff_delay, is_retryable, parse_retry_after
@@ -164,6 +166,10 @@ class Mall:
 
     def typed(self, typed: bool | None) -> bool:
         return self.client.typed if typed is None else typed
+
+    def records(self, route: Route, typed: bool | None) -> Callable[[Any], Any] | None:
+        """How a paged read turns each raw record of `route` into what was asked for."""
+        return functools.partial(self.structure, route) if self.typed(typed) else None
 
     def structure(self, route: Route, value: Any) -> Any:
         from cafe24_async.models import model_for_route, structure, structure_many

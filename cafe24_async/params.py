@@ -361,31 +361,6 @@ def whole_number(name: str, value: Any, route: Route, low: int, high: int | None
     return int(number)
 
 
-#: The longest wait a call may be given, in seconds (about 115 days).
-MAX_SECONDS = 10_000_000
-
-
-def check_seconds(name: str, value: Any, where: str) -> float:
-    """A positive, finite number of seconds up to `MAX_SECONDS`, or `ValidationError`."""
-    rule = f"must be a positive number of seconds, at most {MAX_SECONDS:,}"
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise ValidationError(name, rule, where)
-    try:
-        seconds = float(value)
-    except (OverflowError, ValueError):
-        raise ValidationError(name, rule, where) from None
-    if not 0 < seconds <= MAX_SECONDS:  # NaN fails too
-        raise ValidationError(name, rule, where)
-    return seconds
-
-
-def check_count(name: str, value: Any, where: str, low: int = 1) -> int:
-    """A whole number of at least `low` (a bool is not one), or `ValidationError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValidationError(name, f"must be a whole number of at least {low}", where)
-    return value
-
-
 def _check_paging(route: Route, paging: Pagination, given: dict[str, Any]) -> None:
     """`limit` and `offset` are whole numbers within the documented paging rules, and
     the keyset parameter a whole number (a negative offset is never sent)."""

@@ -37,6 +37,18 @@ def find_route(method: str, path: str, api: str | None = None) -> Route:
     raise RouteNotFoundError(f"no documented route {method} {path}{_hint(method, path, api)}")
 
 
+def _count_routes() -> dict[tuple[str, tuple[str, ...], tuple[str, ...]], Route]:
+    return {(r.api, r.namespace, r.path_params): r for r in ROUTES if r.action == "count"}
+
+
+_COUNTS = _count_routes()
+
+
+def count_route(route: Route) -> Route | None:
+    """The `count` route beside a list route (same namespace and path values), if any."""
+    return _COUNTS.get((route.api, route.namespace, route.path_params))
+
+
 def _hint(method: object, path: object, api: str | None) -> str:
     """What the caller probably meant: another method, placeholders, or a near path."""
     candidates = [r for r in ROUTES if api is None or r.api == api]
@@ -80,5 +92,6 @@ __all__ = [
     "Param",
     "Route",
     "RouteNotFoundError",
+    "count_route",
     "find_route",
 ]

@@ -28,7 +28,7 @@ import aiohttp
 
 from cafe24_async import transport
 from cafe24_async.auth.token import TOKEN_PATH, Token, TokenFieldError
-from cafe24_async.errors import ReauthorizeError, api_error, redact
+from cafe24_async.errors import Cafe24Error, ReauthorizeError, api_error, redact
 
 AUTHORIZE_PATH = "/api/v2/oauth/authorize"
 LABEL = f"POST {TOKEN_PATH}"
@@ -96,7 +96,7 @@ def parse_token(body: bytes) -> Token:
     return Token.from_response(document)
 
 
-def token_error(status: int, body: bytes, mall_id: str, hidden: Sequence[str | None]) -> Exception:
+def token_error(status: int, body: bytes, mall_id: str, hidden: Sequence[str | None]) -> Cafe24Error:
     """The error for a non-2xx token answer, with every secret of `hidden` cut out."""
     try:
         document: Any = redact(json.loads(body), hidden) if body else None

@@ -154,6 +154,9 @@ def parse_file(raw: bytes, location: str) -> dict[str, Any]:
 
 def token_from_entry(entry: Any, location: str, mall_id: str) -> Token:
     """The token a store kept for `mall_id`, or `TokenStoreError` naming what is damaged."""
+    if not isinstance(entry, dict):
+        problem = f"the token of mall {mall_id!r} is damaged: a JSON {type(entry).__name__}, not an object"
+        raise TokenStoreError(location, problem)
     try:
         return Token.from_dict(entry)
     except TokenFieldError as exc:

@@ -45,7 +45,7 @@ from cafe24_async import (
 from cafe24_async.auth.oauth import basic_auth
 from cafe24_async.sandbox import Sandbox, TokenFaultConfig
 from cafe24_async.sandbox.token_faults import TokenFault, TokenFaultInjector, TokenFaultKind
-from cafe24_async.transport import ConnectFailed
+from cafe24_async.transport import ConnectFailed, TimeoutSettings
 from tests.conftest import SandboxFactory
 
 MALL = "acme"
@@ -224,7 +224,8 @@ async def test_token_retries_respect_the_malls_retry_budget(make_sandbox: Sandbo
 class TokenProxy:
     """A loopback proxy in front of the sandbox that spoils the first token request.
 
-    "drop": hang up before the request reaches the sandbox; "swallow": let the
+    "drop": hang up before the request reaches the sandbox; "throttle": answer 429
+    in its place; "stall": never answer (the client times out); "swallow": let the
     sandbox answer (and rotate), then hang up before the answer comes back.
     """
 
@@ -244,6 +245,12 @@ class TokenProxy:
                 up_writer.write(request)
                 await up_reader.read(65536)  # the sandbox has answered: the pair is rotated
                 up_writer.close()
+            elif self.mode == "throttle":
+                writer.write(b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+                await writer.drain()
+            elif self.mode == "stall":
+                await reader.read()  # until the client gives up and hangs up
             writer.close()
             return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream)
@@ -290,16 +297,21 @@ async def proxy_for() -> AsyncIterator[Callable[[Sandbox, str], Any]]:
             writer.close()
 
 
-async def test_a_token_request_lost_on_the_way_is_retried(
-    make_sandbox: SandboxFactory, proxy_for: Callable[[Sandbox, str], Any]
+@pytest.mark.parametrize("mode", ["drop", "throttle", "stall"])
+async def test_a_token_request_lost_refused_or_timed_out_is_retried_by_the_refresher(
+    make_sandbox: SandboxFactory, proxy_for: Callable[[Sandbox, str], Any], mode: str
 ) -> None:
     sb = await make_sandbox(malls=(MALL,), products=PRODUCTS)
-    base_url = await proxy_for(sb, "drop")
+    base_url = await proxy_for(sb, mode)
     clock = ManualClock(datetime.now(UTC))
     store = MemoryTokenStore()
     await save_expired(sb, store, clock.now())
-    async with make_client(sb, store, base_url=base_url, clock=clock) as api:
-        assert await api.mall(MALL).admin.products.count() == PRODUCTS
+    async with make_client(sb, store, base_url=base_url, clock=clock,
+                           timeout=TimeoutSettings(total=0.5)) as api:
+        mall = api.mall(MALL)
+        assert await mall.admin.products.count() == PRODUCTS
+        assert mall.stats.retries == 0  # retried inside the refresh, not by the request around it
+        assert clock.monotonic() > 1000.0  # after a backoff on the client's clock
     stats = sb.stats(MALL)
     assert stats.token_requests == 1 and stats.refreshes == 1 and stats.invalid_grants == 0
 

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from cafe24_async.errors import Cafe24Error
+from cafe24_async.export.errors import ExportError
 from cafe24_async.routes import ROUTES
 from cafe24_async.routes.route import Route
 
 API_PREFIXES = ("admin", "front", "analytics", "dcollection")
-
-
-class ExportError(Cafe24Error):
-    """An export cannot run as asked (unknown resource, bad range, checkpoint mismatch)."""
+__all__ = ["API_PREFIXES", "ExportError", "exportable", "resolve_resource"]
 
 
 @cache
@@ -37,6 +34,9 @@ def exportable() -> dict[str, Route]:
 
 
 def resolve_resource(name: str) -> Route:
+    """The list route exported as `name`, or `ExportError` naming close ones."""
+    if not isinstance(name, str):
+        raise ExportError(f"the resource must be a name such as 'products', not {type(name).__name__}")
     routes = exportable()
     key = name.removeprefix("admin.")
     if key not in routes:

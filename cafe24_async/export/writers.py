@@ -1,9 +1,8 @@
-"""Writing exported records: JSON Lines or CSV, to a file or standard output.
+"""Writing exported records: JSON Lines or CSV, into an `Output` (a file or standard output).
 
-A file writer appends to the output and can say how many bytes are safely on
-disk (`durable()` flushes and fsyncs). On resume the file is cut back to the
-size the checkpoint recorded, so records written after the last checkpoint are
-written once more, never twice.
+A writer turns pages of records into bytes and appends them to the output, which
+keeps the running size and sha256 a checkpoint records (`durable()`); see
+`export.output` for how a resume checks and cuts back the file.
 
 CSV: the columns are fixed by the first page written (or by `fields=`), and
 stay the same on resume. Nested values (lists, objects) are JSON-encoded in
@@ -16,11 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import sys
-from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
+from cafe24_async.export.output import Mark, Output
+
+FORMATS = ("jsonl", "csv")
 EXTRA_COLUMN = "_extra"
 
 
@@ -36,8 +35,12 @@ def _json(value: Any) -> str:
 class RecordWriter(Protocol):
     def write(self, records: list[dict[str, Any]]) -> None: ...
 
-    def durable(self) -> int:
-        """Flush to disk; return the byte size that is safely written."""
+    def durable(self) -> Mark:
+        """Flush to disk; the mark (size, sha256) of what is safely written."""
+
+    @property
+    def healthy(self) -> bool:
+        """False once a write failed: nothing more may be made durable."""
 
     def close(self) -> None: ...
 
@@ -45,52 +48,36 @@ class RecordWriter(Protocol):
     def columns(self) -> list[str] | None: ...
 
 
-def open_output(path: str, size: int) -> tuple[IO[bytes], bool]:
-    """The output opened for appending after `size` bytes (cut back to it); (file, is_stdout)."""
-    if path == "-":
-        return sys.stdout.buffer, True
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(target, "r+b" if target.exists() else "w+b")  # noqa: SIM115 - owned by the writer
-    fh.truncate(size)
-    fh.seek(size)
-    return fh, False
+class _Writer:
+    """What both formats share: the output, durability, closing."""
 
+    def __init__(self, output: Output) -> None:
+        self._out = output
 
-class _FileWriter:
-    """What both formats share: the open output, durability, closing."""
+    def durable(self) -> Mark:
+        return self._out.durable()
 
-    def __init__(self, fh: IO[bytes], to_stdout: bool) -> None:
-        self._fh = fh
-        self._stdout = to_stdout
-
-    def durable(self) -> int:
-        self._fh.flush()
-        if self._stdout:
-            return 0
-        os.fsync(self._fh.fileno())
-        return self._fh.tell()
+    @property
+    def healthy(self) -> bool:
+        return self._out.healthy
 
     def close(self) -> None:
-        self._fh.flush()
-        if not self._stdout:
-            self._fh.close()
+        self._out.close()
 
 
-class JsonlWriter(_FileWriter):
+class JsonlWriter(_Writer):
     @property
     def columns(self) -> list[str] | None:
         return None
 
     def write(self, records: list[dict[str, Any]]) -> None:
         if records:
-            self._fh.write("".join(_json(r) + "\n" for r in records).encode("utf-8"))
+            self._out.write("".join(_json(r) + "\n" for r in records).encode("utf-8"))
 
 
-class CsvWriter(_FileWriter):
-    def __init__(self, fh: IO[bytes], to_stdout: bool, columns: list[str] | None) -> None:
-        super().__init__(fh, to_stdout)
+class CsvWriter(_Writer):
+    def __init__(self, output: Output, columns: list[str] | None) -> None:
+        super().__init__(output)
         self._columns = columns
 
     @property
@@ -121,17 +108,11 @@ class CsvWriter(_FileWriter):
             row = [self._cell(record.get(c)) for c in self._columns[:-1]]
             row.append(_json(extra) if extra else "")
             out.writerow(row)
-        self._fh.write(buffer.getvalue().encode("utf-8"))
+        self._out.write(buffer.getvalue().encode("utf-8"))
 
 
-def make_writer(path: str, fmt: str, size: int, columns: list[str] | None) -> RecordWriter:
-    fh, to_stdout = open_output(path, size)
+def make_writer(output: Output, fmt: str, columns: list[str] | None) -> RecordWriter:
     if fmt == "csv":
-        return CsvWriter(fh, to_stdout, columns)
-    return JsonlWriter(fh, to_stdout)
+        return CsvWriter(output, columns)
+    return JsonlWriter(output)
 
-
-def format_for(path: str, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    return "csv" if path.lower().endswith(".csv") else "jsonl"

@@ -7,9 +7,9 @@ export gets every record exactly once.
 """
 
 from cafe24_async.auth import FileTokenStore, MemoryTokenStore, Token, TokenStore
+from cafe24_async.backoff import RetrySettings
 from cafe24_async.client import Cafe24
 from cafe24_async.clock import Clock, ManualClock, SystemClock
-from cafe24_async.decode import MultiStatus
 from cafe24_async.errors import (
     APIError,
     AuthenticationError,
@@ -36,9 +36,9 @@ from cafe24_async.errors import (
 )
 from cafe24_async.fanout import Outcome, fan_out
 from cafe24_async.mall import Mall
+from cafe24_async.pipeline.decode import MultiStatus
 from cafe24_async.ratelimit import RateLimitSettings
 from cafe24_async.ratelimit.quota import QuotaSettings
-from cafe24_async.retry import RetrySettings
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import PoolSettings, TimeoutSettings
 

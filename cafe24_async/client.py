@@ -25,7 +25,9 @@ from cafe24_async.api import Namespace, api_tree
 from cafe24_async.auth import oauth
 from cafe24_async.auth.stores import MemoryTokenStore, TokenStore
 from cafe24_async.auth.token import Token
+from cafe24_async.backoff import RetrySettings
 from cafe24_async.clock import Clock, SystemClock
+from cafe24_async.context import Credentials, MallContext
 from cafe24_async.errors import ClientClosedError, ConfigurationError
 from cafe24_async.mall import Mall
 from cafe24_async.ratelimit.limiter import (
@@ -37,8 +39,7 @@ from cafe24_async.ratelimit.limiter import (
 )
 from cafe24_async.ratelimit.quota import QuotaSettings
 from cafe24_async.ratelimit.shared import SharedBucket
-from cafe24_async.retry import RetrySettings
-from cafe24_async.routes.apis import APIS, ApiDefinition
+from cafe24_async.routes.apis import APIS
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import PoolSettings, TimeoutSettings, new_session
 
@@ -160,6 +161,16 @@ class Cafe24:
         #: Calls sleeping before a retry; `close()` wakes them with `ClientClosedError`.
         self._pausing: set[asyncio.Task[Any]] = set()
         self._woken: set[asyncio.Task[Any]] = set()
+        self.credentials = Credentials(client_id, client_secret, self.dcollection_credentials)
+        #: What every mall is given: settings, clock, lifecycle, base URLs, credentials.
+        self.context = MallContext(
+            rate_limit=self.rate_limit, retry=self.retry, quota=self.quota, typed=typed,
+            refresh_margin=refresh_margin, clock=self.clock, lifecycle=self,
+            credentials=self.credentials, token_store=self.token_store,
+            base_urls={"admin": self.base_url, "front": self.base_url,
+                       "analytics": self.analytics_base_url, "dcollection": self.dcollection_base_url},
+            extra_headers=self.extra_headers, new_limiter=self.new_limiter, refresh=self.oauth_refresh,
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -236,15 +247,21 @@ class Cafe24:
                 raise ConfigurationError(
                     f"invalid mall id {mall_id!r}: lowercase letters, digits, '-' and '_' only"
                 )
-            mall = self._malls[mall_id] = Mall(self, mall_id)
+            mall = self._malls[mall_id] = Mall(self.context, mall_id)
         return mall
+
+    @property
+    def partner(self) -> Mall:
+        """The partner-wide context the D.Collection API's calls run in (not a mall)."""
+        self.check_open()
+        if self._partner is None:
+            self._partner = Mall(self.context, PARTNER)
+        return self._partner
 
     @property
     def dcollection(self) -> Dcollection:
         """The D.Collection API: partner-wide (Basic auth), not per mall."""
-        if self._partner is None:
-            self._partner = Mall(self, PARTNER)
-        return cast("Dcollection", Namespace(self._partner, api_tree("dcollection")))
+        return cast("Dcollection", Namespace(self.partner, api_tree("dcollection")))
 
     def stats(self) -> dict[str, MallStats]:
         """Per-mall counters: requests, retries, 429s, refreshes, bucket waits and level."""
@@ -254,24 +271,6 @@ class Cafe24:
 
     def mall_base_url(self, mall_id: str) -> str:
         return self.base_url.replace("{mall_id}", mall_id)
-
-    def api_base_url(self, api: ApiDefinition, mall_id: str) -> str:
-        if api.name == "analytics":
-            return self.analytics_base_url
-        if api.name == "dcollection":
-            return self.dcollection_base_url
-        return self.mall_base_url(mall_id)
-
-    def call_timeout(self, timeout: float | TimeoutSettings | None) -> aiohttp.ClientTimeout | None:
-        """The aiohttp timeout of each request of one call; None keeps the client's.
-
-        A number of seconds bounds the whole call, retries included (the request
-        path enforces it), so each request keeps the client's limits inside it;
-        `TimeoutSettings` replaces the client's limits for the call's requests.
-        """
-        if isinstance(timeout, TimeoutSettings):
-            return timeout.to_aiohttp()
-        return None
 
     # -- pacing ------------------------------------------------------------------------
 
@@ -290,14 +289,9 @@ class Cafe24:
     # -- OAuth -------------------------------------------------------------------------
 
     def secrets(self) -> tuple[str, ...]:
-        """The client's own secrets (client secret, partner secret), for masking them
-        wherever a server echoes them back."""
-        pairs = [(self.client_id, self._client_secret or "")]
-        if self.dcollection_credentials is not None:
-            pairs.append(self.dcollection_credentials)
-        found = [form for ident, secret in pairs if secret
-                 for form in (secret, oauth.basic_auth(ident, secret).removeprefix("Basic "))]
-        return tuple(found)
+        """The client's own secrets (client secret, partner secret, their Basic-auth forms),
+        for masking them wherever a server echoes them back."""
+        return self.credentials.secrets()
 
     def _secret(self) -> str:
         if not self._client_secret:

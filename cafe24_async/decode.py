@@ -1,92 +1,9 @@
-"""Turning a response body into what the caller asked for.
-
-Cafe24 wraps every answer in a root key (`{"products": [...]}`,
-`{"count": 12}`, `{"product": {...}}`). The wrapper is removed here: a list
-route gives a list of dicts, a count route an int, a single route a dict. A 2xx
-body that is not JSON, or lacks the documented root, is a `DecodeError`, never a
-silent partial page.
+"""Deprecated import path: decoding answers now lives in `cafe24_async.pipeline.decode`.
+Kept for one release so existing imports work.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from cafe24_async.pipeline.decode import MultiStatus, parse_json, unwrap
 
-from cafe24_async.errors import DecodeError
-from cafe24_async.routes.route import Route
-
-
-class MultiStatus(list[Any]):
-    """A 207 answer: one result per requested object, some of which failed."""
-
-    @property
-    def failed(self) -> list[Any]:
-        return [item for item in self if isinstance(item, dict) and _item_failed(item)]
-
-    @property
-    def succeeded(self) -> list[Any]:
-        return [item for item in self if not (isinstance(item, dict) and _item_failed(item))]
-
-
-def _item_failed(item: dict[str, Any]) -> bool:
-    if "error" in item:
-        return True
-    code = item.get("status_code", item.get("code"))
-    try:
-        return code is not None and int(code) >= 400
-    except (TypeError, ValueError):
-        return False
-
-
-def parse_json(status: int, body: bytes, route: Route, content_type: str | None = None) -> Any:
-    """The JSON document of a response, or `DecodeError` naming the content type
-    (an HTML page from an overloaded server, say), never the body itself."""
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        kind = content_type.split(";")[0].strip() if content_type else "no content type"
-        raise DecodeError(
-            status,
-            f"response body is not valid JSON ({kind}, {len(body)} bytes, maybe cut short)",
-            method=route.method,
-            path=route.path,
-        ) from None
-
-
-def unwrap(status: int, document: Any, route: Route) -> Any:
-    """The value under the route's documented root key, checked against its kind.
-
-    A list route gives a list of objects, a count route a non-negative int, an
-    object route what its root holds. A missing root, or a root of the wrong kind,
-    is a `DecodeError` (retried like a 5xx by the request path): never an empty
-    page, never the wrapper's keys taken for records.
-    """
-    if document is None and route.method == "DELETE":
-        return None
-    if not isinstance(document, dict):
-        raise _fault(status, "response is not a JSON object", route)
-    root = route.response_root
-    if root not in document:
-        keys = ", ".join(sorted(map(str, document))[:5]) or "none"
-        raise _fault(status, f"response has no '{root}' (its keys: {keys})", route)
-    value = document[root]
-    kind = route.response_kind
-    if kind == "count":
-        if type(value) is not int or value < 0:
-            raise _fault(status, f"'{root}' is not a non-negative integer", route)
-        return value
-    if kind == "list":
-        if not isinstance(value, list):
-            raise _fault(status, f"'{root}' is not a list", route)
-        if not all(isinstance(item, dict) for item in value):
-            raise _fault(status, f"'{root}' holds items that are not objects", route)
-        return MultiStatus(value) if status == 207 else value
-    if value is not None and not isinstance(value, (dict, list)):
-        raise _fault(status, f"'{root}' is neither an object nor a list", route)
-    return value
-
-
-def _fault(status: int, problem: str, route: Route) -> DecodeError:
-    return DecodeError(status, problem, method=route.method, path=route.path)
+__all__ = ["MultiStatus", "parse_json", "unwrap"]

@@ -48,7 +48,7 @@ from generated_files import write_or_check
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cafe24_async.binder import (  # noqa: E402
+from cafe24_async.api import (  # noqa: E402
     CALL_OPTIONS,
     NamespaceNode,
     api_tree,

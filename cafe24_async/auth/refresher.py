@@ -47,9 +47,9 @@ from typing import Any
 from cafe24_async.auth.stores import TokenStore
 from cafe24_async.auth.token import Token
 from cafe24_async.auth.token_retry import NO_RETRY, TokenRetry
+from cafe24_async.backoff import RetryBudget, RetrySettings
 from cafe24_async.clock import Clock
 from cafe24_async.errors import Cafe24ConnectionError, RateLimitError, ReauthorizeError, ServerError
-from cafe24_async.retry import RetryBudget, RetrySettings
 
 log = logging.getLogger("cafe24_async.auth")
 

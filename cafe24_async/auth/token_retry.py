@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 import attrs
 
 from cafe24_async.auth.token import Token
+from cafe24_async.backoff import RETRY_STATUSES, RetryBudget, RetrySettings, backoff_delay
 from cafe24_async.clock import Clock
 from cafe24_async.errors import (
     Cafe24ConnectionError,
@@ -25,7 +26,6 @@ from cafe24_async.errors import (
     ReauthorizeError,
     ServerError,
 )
-from cafe24_async.retry import RETRY_STATUSES, RetryBudget, RetrySettings, backoff_delay
 from cafe24_async.transport import ConnectFailed
 
 log = logging.getLogger("cafe24_async.auth")

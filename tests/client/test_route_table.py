@@ -16,8 +16,9 @@ from cafe24_async.routes import ROUTES, find_route
 SPEC = json.loads((Path(__file__).parents[2] / "spec" / "endpoints.json").read_text(encoding="utf-8"))
 
 
-def resolve(mall: Any, route: Any) -> Any:
-    target = mall.client.dcollection if route.api == "dcollection" else getattr(mall, route.api)
+def resolve(mall: Any, route: Any, client: Any = None) -> Any:
+    """The coroutine of `route` on `mall` (D.Collection routes on `client.dcollection`)."""
+    target = client.dcollection if route.api == "dcollection" else getattr(mall, route.api)
     for part in route.namespace:
         target = getattr(target, part)
     return getattr(target, route.action)
@@ -67,7 +68,7 @@ async def test_every_route_reachable_through_namespaces() -> None:
     mall = api.mall("acme")
     names = set()
     for route in ROUTES:
-        fn = resolve(mall, route)
+        fn = resolve(mall, route, api)
         assert fn.__name__ == route.action
         assert f"{route.method} {route.path}" in fn.__doc__
         assert route.scope is None or route.scope in fn.__doc__

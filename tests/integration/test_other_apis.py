@@ -57,7 +57,7 @@ async def test_every_analytics_and_dcollection_route_is_callable(
         if route.api not in called:
             continue
         before = len(sb.requests)
-        result = await resolve(mall, route)(**required_args(route))
+        result = await resolve(mall, route, api)(**required_args(route))
         assert len(sb.requests) == before + 1, route.qualified_name
         req = sb.requests[-1]
         assert (req.method, req.path, req.api, req.status) == ("GET", route.path, route.api, 200)

@@ -1,0 +1,48 @@
+"""The credentials one request carries, by the kind its API definition names.
+
+- `bearer` (Admin, Analytics): the mall's access token, from its single-flight
+  refresher (the cached token needs no wait);
+- `client_id` (Front): the `X-Cafe24-Client-Id` header;
+- `basic` (D.Collection): the partner's Basic credentials.
+
+After a 401 to a bearer token the request loop asks `after_rejection` for a new
+token (refreshed once for every call that saw the rejection).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cafe24_async.auth.refresher import TokenRefresher
+from cafe24_async.auth.token import Token
+from cafe24_async.errors import ConfigurationError
+from cafe24_async.routes.apis import AuthKind
+
+
+class Authoriser:
+    """Headers for one API of one mall."""
+
+    __slots__ = ("_fixed", "_kind", "_refresher", "extra")
+
+    def __init__(
+        self, kind: AuthKind, refresher: TokenRefresher, fixed: Mapping[str, str] | None,
+        extra: Mapping[str, str],
+    ) -> None:
+        self._kind = kind
+        self._refresher = refresher
+        #: The headers of a non-bearer API (None: its credentials are not configured).
+        self._fixed = dict(fixed) if fixed is not None else None
+        self.extra = dict(extra)
+
+    async def headers(self) -> tuple[dict[str, str], Token | None]:
+        """The request headers, and the token they carry (None for non-bearer APIs)."""
+        if self._kind == "bearer":
+            token = self._refresher.current() or await self._refresher.token()
+            return {"Authorization": f"Bearer {token.access_token}", **self.extra}, token
+        if self._fixed is None:
+            raise ConfigurationError("the D.Collection API needs dcollection_credentials=(id, secret)")
+        return {**self._fixed, **self.extra}, None
+
+    async def after_rejection(self, rejected: Token) -> None:
+        """The server answered 401 to `rejected`: refresh, unless someone already has."""
+        await self._refresher.after_rejection(rejected)

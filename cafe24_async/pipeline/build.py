@@ -1,0 +1,509 @@
+"""Checking and rendering a call's arguments before anything is sent.
+
+`prepare(route, args, kwargs)` turns Python values into the path, query and body
+the route documents, and raises `ValidationError` (naming the parameter and the
+rule) for a missing required value, an unknown name, or a value over a
+documented limit. Rendering rules:
+
+- path values are percent-encoded whole, so `/`, `?`, `#`, `@` or `..` cannot
+  change the path or the host;
+- lists are joined with commas (at most 100 items, or the documented maximum);
+- `date` is `YYYY-MM-DD`; `datetime` is ISO-8601 in Korea time (`+09:00`),
+  a naive datetime being taken as Korea time already;
+- `True`/`False` become the API's `T`/`F`;
+- write bodies are `{"shop_no": ..., "request": {...}}` (or `"requests": [...]`
+  for the routes that take several objects).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote
+
+import attrs
+
+from cafe24_async.clock import KST
+from cafe24_async.dates import add_months, parse_date_text
+from cafe24_async.errors import ValidationError
+from cafe24_async.routes.route import Pagination, Param, Route
+
+#: The docs' general cap on comma-separated values.
+MAX_LIST_ITEMS = 100
+#: Parameters every GET route accepts (docs: "Retrieve specific items").
+UNIVERSAL_GET = ("fields",)
+
+_DATE_FORMATS = ("date", "datetime")
+
+
+@attrs.frozen(slots=True)
+class PreparedRequest:
+    route: Route
+    #: Path with every placeholder filled and encoded.
+    path: str
+    query: tuple[tuple[str, str], ...]
+    body: dict[str, Any] | None
+
+
+@attrs.frozen(slots=True)
+class RouteShape:
+    """What the request path needs to know of a route, worked out once per route."""
+
+    #: `admin.products.get` (`Route.qualified_name`) and `GET /api/v2/...` (for messages).
+    qualified_name: str
+    label: str
+    path_params: tuple[str, ...]
+    #: `{name}` of each path parameter, as it stands in the documented path.
+    placeholders: tuple[str, ...]
+    #: Documented query/body parameters by name (read only).
+    documented: Mapping[str, Param]
+    #: Parameters every route of the kind accepts (`fields`, `embed`, `shop_no`).
+    extras: Mapping[str, Param]
+    #: Documented parameters that must be given, in documented order.
+    required: tuple[str, ...]
+
+
+#: Route shapes by `id(route)`, with the route kept so that the id stays its own.
+_SHAPES: dict[int, tuple[Route, RouteShape]] = {}
+_SHAPES_MAX = 4096
+
+
+def route_shape(route: Route) -> RouteShape:
+    """The parameter tables of `route` (built on first use; calls are on the hot path)."""
+    entry = _SHAPES.get(id(route))
+    if entry is not None and entry[0] is route:
+        return entry[1]
+    documented = {p.name: p for p in route.params if p.location != "path"}
+    extras: dict[str, Param] = {}
+    if route.api == "admin" and route.method in ("POST", "PUT"):
+        extras["shop_no"] = Param("shop_no", "body", type="number", minimum=1)
+    if route.method == "GET":
+        extras["fields"] = Param("fields", "query", multiple=True)
+        if route.embed:
+            extras["embed"] = Param("embed", "query", multiple=True, enum=route.embed)
+    shape = RouteShape(
+        qualified_name=route.qualified_name,
+        label=f"{route.method} {route.path}",
+        path_params=route.path_params,
+        placeholders=tuple("{" + name + "}" for name in route.path_params),
+        documented=MappingProxyType(documented),
+        extras=MappingProxyType(extras),
+        required=tuple(p.name for p in documented.values() if p.required),
+    )
+    if len(_SHAPES) >= _SHAPES_MAX:  # routes made on the fly, not the table's: keep it bounded
+        _SHAPES.clear()
+    _SHAPES[id(route)] = (route, shape)
+    return shape
+
+
+def _fail(param: str, rule: str, route: Route) -> ValidationError:
+    return ValidationError(param, rule, f"{route.method} {route.path}")
+
+
+def render_datetime(value: datetime) -> str:
+    aware = value if value.tzinfo else value.replace(tzinfo=KST)
+    return aware.astimezone(KST).isoformat(timespec="seconds")
+
+
+def _check_date_text(param: Param, text: str, route: Route) -> None:
+    try:
+        parse_date_text(text)
+    except ValueError:
+        raise _fail(
+            param.name, "must be a date (YYYY-MM-DD) or an ISO-8601 datetime", route
+        ) from None
+
+
+def _number_text(name: str, value: int | Decimal, route: Route) -> str:
+    """Digits of a number; an int subclass (an IntEnum, say) is written as its int value."""
+    try:
+        return int.__repr__(value) if isinstance(value, int) else str(value)
+    except ValueError:  # an int longer than Python's 4300-digit str() limit
+        raise _fail(name, "is too large a number", route) from None
+
+
+def _check_unicode(name: str, text: str, route: Route) -> None:
+    """Text that can be sent: UTF-8 encodable (no lone surrogates), without NUL."""
+    if "\x00" in text:
+        raise _fail(name, "must not contain NUL characters", route)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _fail(name, "must be valid Unicode text (no lone surrogates)", route) from None
+
+
+def _render_scalar(param: Param, value: Any, route: Route) -> str:
+    """One value as the API writes it."""
+    if isinstance(value, bool):
+        return "T" if value else "F"
+    if isinstance(value, datetime):
+        try:
+            return render_datetime(value)
+        except OverflowError:  # out of range once moved to Korea time
+            raise _fail(param.name, "is out of the range of dates", route) from None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, Decimal)):
+        return _number_text(param.name, value, route)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _fail(param.name, "must be a finite number", route)
+        return repr(value)
+    if isinstance(value, str):
+        _check_unicode(param.name, value, route)
+        return value
+    raise _fail(param.name, f"cannot send a value of type {type(value).__name__}", route)
+
+
+def _check_number(param: Param, value: Any, route: Route) -> None:
+    if param.type != "number" and param.minimum is None and param.maximum is None:
+        return
+    if isinstance(value, bool):
+        raise _fail(param.name, "must be a number, not a bool", route)
+    try:
+        number = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ValueError):
+        raise _fail(param.name, "must be a number", route) from None
+    if not number.is_finite():
+        raise _fail(param.name, "must be a finite number", route)
+    if param.minimum is not None and number < Decimal(str(param.minimum)):
+        raise _fail(param.name, f"must be at least {param.minimum:g}", route)
+    if param.maximum is not None and number > Decimal(str(param.maximum)):
+        raise _fail(param.name, f"must be at most {param.maximum:g}", route)
+
+
+_SIMPLE_CHARSET = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+def _check_text(param: Param, text: str, route: Route) -> None:
+    if param.max_length is not None and len(text) > param.max_length:
+        raise _fail(param.name, f"must be at most {param.max_length} characters", route)
+    if param.min_length is not None and len(text) < param.min_length:
+        raise _fail(param.name, f"must be at least {param.min_length} characters", route)
+    charset = param.charset
+    if charset and _SIMPLE_CHARSET.match(charset) and not re.fullmatch(f"[{charset}]*", text):
+        raise _fail(param.name, f"may only use the characters {param.charset}", route)
+
+
+def _check_one(param: Param, value: Any, route: Route) -> str:
+    text = _render_scalar(param, value, route)
+    numeric = param.type == "number" or param.minimum is not None or param.maximum is not None
+    if numeric and isinstance(value, (int, float, Decimal, str)):
+        _check_number(param, value, route)
+    if isinstance(value, str):
+        if param.format in _DATE_FORMATS or param.type == "date":
+            _check_date_text(param, value, route)
+        _check_text(param, value, route)
+    return text
+
+
+def _is_list(value: Any) -> bool:
+    """Several values: any sequence or set except text."""
+    return isinstance(value, (Sequence, AbstractSet)) and not isinstance(value, (str, bytes, bytearray))
+
+
+def render_query_value(param: Param, value: Any, route: Route) -> str:
+    """A query value: one scalar, or a comma-joined list for multi-value params."""
+    if _is_list(value):
+        items = list(value)
+        if not param.multiple and param.name not in ("fields", "embed"):
+            raise _fail(param.name, "takes a single value, not a list", route)
+        limit = param.max_items or MAX_LIST_ITEMS
+        if len(items) > limit:
+            raise _fail(param.name, f"takes at most {limit} values", route)
+        if not items:
+            raise _fail(param.name, "must not be an empty list", route)
+        return ",".join(_check_one(param, item, route) for item in items)
+    text = _check_one(param, value, route)
+    if param.multiple and "," in text:
+        limit = param.max_items or MAX_LIST_ITEMS
+        if text.count(",") + 1 > limit:
+            raise _fail(param.name, f"takes at most {limit} values", route)
+    return text
+
+
+def _body_value(param: Param, value: Any, route: Route) -> Any:
+    """A body value: JSON types stay, dates and bools are rendered, limits checked."""
+    if isinstance(value, Mapping):
+        return _nested_json(param.name, value, route)
+    if _is_list(value):
+        items = list(value)
+        if param.max_items is not None and len(items) > param.max_items:
+            raise _fail(param.name, f"takes at most {param.max_items} items", route)
+        return [
+            _nested_json(param.name, item, route)
+            if isinstance(item, (Mapping, list))
+            else _body_scalar(param, item, route)
+            for item in items
+        ]
+    return _body_scalar(param, value, route)
+
+
+#: Depth of objects and lists inside a body value that is still sent.
+MAX_NESTING = 32
+
+
+def _nested_json(name: str, value: Any, route: Route, depth: int = 0) -> Any:
+    """An object or list inside a body value, as plain JSON (its fields are not documented
+    one by one, so only what JSON can carry is checked: dates become text, and NaN,
+    bytes, sets of objects or non-text keys are refused here rather than at sending)."""
+    if depth > MAX_NESTING:
+        raise _fail(name, f"is nested more than {MAX_NESTING} levels deep", route)
+    if value is None or isinstance(value, (bool, str)):
+        if isinstance(value, str):
+            _check_unicode(name, value, route)
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _fail(name, f"has a key of type {type(key).__name__}; keys must be text", route)
+            _check_unicode(name, key, route)
+            out[key] = _nested_json(f"{name}.{key}", item, route, depth + 1)
+        return out
+    if _is_list(value):
+        return [_nested_json(name, item, route, depth + 1) for item in value]
+    if isinstance(value, int):
+        _number_text(name, value, route)
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(name, "must be a finite number", route)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _fail(name, "must be a finite number", route)
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return _render_scalar(Param(name, "body"), value, route)
+    raise _fail(name, f"cannot send a value of type {type(value).__name__}", route)
+
+
+def _body_scalar(param: Param, value: Any, route: Route) -> Any:
+    text = _check_one(param, value, route)
+    if isinstance(value, (bool, date, datetime, Decimal)):
+        return text
+    return value
+
+
+def _path_value(name: str, value: Any, route: Route) -> str:
+    if type(value) is int:  # the common case: digits (and '-') need no other check or quoting
+        text = _number_text(name, value, route)
+        if len(text) > 200:
+            raise _fail(name, "must be at most 200 characters", route)
+        return text
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _fail(name, "must be a string or an integer", route)
+    text = value if isinstance(value, str) else _number_text(name, value, route)
+    if text in ("", ".", "..") or "\x00" in text:
+        raise _fail(name, "must be a non-empty value other than '.' or '..'", route)
+    _check_unicode(name, text, route)
+    if len(text) > 200:
+        raise _fail(name, "must be at most 200 characters", route)
+    return quote(text, safe="")
+
+
+def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+    """Fill the path placeholders from positional args, then by name (removed from kwargs)."""
+    shape = route_shape(route)
+    names = shape.path_params
+    if len(args) > len(names):
+        raise _fail(
+            f"argument {len(names) + 1}",
+            f"takes {len(names)} positional path value(s): {', '.join(names) or 'none'}",
+            route,
+        )
+    if len(args) == len(names):  # every placeholder given by position: the usual call
+        for name in names:
+            if name in kwargs:
+                raise _fail(name, "given both by position and by name", route)
+        path = route.path
+        for placeholder, name, value in zip(shape.placeholders, names, args, strict=True):
+            path = path.replace(placeholder, _path_value(name, value, route))
+        return path
+    values = dict(zip(names, args, strict=False))
+    for name in names[len(args) :]:
+        if name not in kwargs:
+            raise _fail(name, "is required (path parameter)", route)
+        values[name] = kwargs.pop(name)
+    for name in names[: len(args)]:
+        if name in kwargs:
+            raise _fail(name, "given both by position and by name", route)
+    path = route.path
+    for name in names:
+        path = path.replace("{" + name + "}", _path_value(name, values[name], route))
+    return path
+
+
+def whole_number(name: str, value: Any, route: Route, low: int, high: int | None = None) -> int:
+    """`value` as an int within [low, high]: an int, or text or a number that is one
+    (`"100"`, `100.0`); anything else is refused naming `name` and the rule."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise _fail(name, "must be a whole number", route)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+        integral = number.is_finite() and number == number.to_integral_value()
+    except (InvalidOperation, ValueError):
+        integral = False
+    if not integral:
+        raise _fail(name, "must be a whole number", route)
+    if number < low:
+        raise _fail(name, f"must be at least {low}", route)
+    if high is not None and number > high:
+        raise _fail(name, f"must be at most {high}", route)
+    return int(number)
+
+
+def _check_paging(route: Route, paging: Pagination, given: dict[str, Any]) -> None:
+    """`limit` and `offset` are whole numbers within the documented paging rules, and
+    the keyset parameter a whole number (a negative offset is never sent)."""
+    if "limit" in given:
+        whole_number("limit", given["limit"], route, paging.limit_min, paging.limit_max)
+    if "offset" in given:
+        whole_number("offset", given["offset"], route, 0, paging.offset_max)
+    if paging.keyset and paging.keyset in given:
+        whole_number(paging.keyset, given[paging.keyset], route, 0)
+
+
+def _check_date_span(route: Route, given: dict[str, Any], whole_range: bool = False) -> None:
+    span = route.date_range
+    if span is None:
+        return
+    start, end = given.get(span.start), given.get(span.end)
+    if start is None or end is None:
+        return
+    try:
+        a, b = _as_datetime(start), _as_datetime(end)
+    except ValueError:
+        return  # already reported as a bad date by the per-value check
+    if b < a:
+        raise _fail(span.end, f"must not be before {span.start}", route)
+    if span.max_span_months and not whole_range:
+        try:
+            limit = add_months(a, span.max_span_months)
+        except (ValueError, OverflowError):  # past year 9999: every date is within the span
+            return
+        if b > limit:
+            raise _fail(
+                span.end,
+                f"must be within {span.max_span_months} months of {span.start} "
+                "(iterate() splits longer ranges into windows)",
+                route,
+            )
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=KST)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=KST)
+    text = str(value)
+    parsed = (
+        datetime.fromisoformat(text + "T00:00:00") if len(text) == 10 else datetime.fromisoformat(text)
+    )
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
+
+
+def prepare(
+    route: Route,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    implicit: Mapping[str, Any] | None = None,
+    *,
+    whole_range: bool = False,
+) -> PreparedRequest:
+    """Validate and render one call of `route`. Raises `ValidationError`; sends nothing.
+
+    `implicit` holds values the caller need not give (the Analytics API's
+    `mall_id`, filled in from the mall); a value given explicitly wins. With
+    `whole_range` a date range may be longer than one request's span (a paged
+    read splits it into windows); its ends must still be in order.
+    """
+    kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
+    path = bind_path(route, args, kwargs)
+    many = kwargs.pop("requests", None)
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    shape = route_shape(route)
+    documented, extras = shape.documented, shape.extras
+    for name in given:
+        if name not in documented and name not in extras:
+            known = ", ".join(sorted(documented) + sorted(extras)) or "none"
+            raise _fail(name, f"is not a documented parameter; known: {known}", route)
+    if many is None:
+        for name in shape.required:
+            if name not in given:
+                raise _fail(name, "is required", route)
+    _check_date_span(route, given, whole_range)
+    if route.method in ("POST", "PUT"):
+        return PreparedRequest(route, path, (), _build_body(route, documented, given, many))
+    if many is not None:
+        raise _fail("requests", f"is only for POST and PUT routes, not {route.method}", route)
+    query = tuple(
+        (name, render_query_value(documented.get(name) or extras[name], value, route))
+        for name, value in given.items()
+    ) if given else ()
+    if route.pagination is not None:
+        _check_paging(route, route.pagination, given)
+    return PreparedRequest(route, path, query, None)
+
+
+def _build_body(
+    route: Route, documented: Mapping[str, Param], given: dict[str, Any], many: Any
+) -> dict[str, Any]:
+    shop_no = given.pop("shop_no", None)
+    body: dict[str, Any] = {}
+    if shop_no is not None or "shop_no" in documented or route.api == "admin":
+        if shop_no is not None:
+            shop_param = documented.get("shop_no") or Param("shop_no", "body", type="number")
+            shop_no = _body_scalar(shop_param, shop_no, route)  # checked, and JSON-ready
+        body["shop_no"] = shop_no if shop_no is not None else 1
+    if many is None:
+        body["request"] = {name: _body_value(documented[name], v, route) for name, v in given.items()}
+        return body
+    if not _is_list(many) or not many:
+        raise _fail("requests", "must be a non-empty list of objects", route)
+    if given:
+        raise _fail(next(iter(given)), "cannot be combined with requests=[...]", route)
+    items = []
+    for index, item in enumerate(many):
+        if not isinstance(item, Mapping):
+            raise _fail(f"requests[{index}]", "must be an object", route)
+        fields = {k: v for k, v in item.items() if v is not None}
+        for name in fields:
+            if name not in documented:
+                raise _fail(f"requests[{index}].{name}", "is not a documented parameter", route)
+        for param in documented.values():
+            if param.required and param.name not in fields and param.name != "shop_no":
+                raise _fail(f"requests[{index}].{param.name}", "is required", route)
+        items.append({n: _body_value(documented[n], v, route) for n, v in fields.items()})
+    body["requests"] = items
+    return body
+
+
+def with_body_records(route: Route, params: dict[str, Any]) -> dict[str, Any]:
+    """Merge `request=` into the params, and turn records into dicts (after checking them)."""
+    from cafe24_async.models import Record, check_write, unstructure
+
+    params = dict(params)
+    body = params.pop("request", None)
+    if body is not None:
+        if not isinstance(body, (Record, Mapping)):
+            where = f"{route.method} {route.path}"
+            raise ValidationError("request", "must be a dict or a typed record", where)
+        check_write(route, body)
+        fields = unstructure(body) if isinstance(body, Record) else dict(body)
+        params = {**{k: v for k, v in fields.items() if v is not None}, **params}
+    many = params.get("requests")
+    if isinstance(many, (list, tuple)) and any(isinstance(item, Record) for item in many):
+        for item in many:
+            if isinstance(item, Record):
+                check_write(route, item)
+        params["requests"] = [unstructure(item) if isinstance(item, Record) else item for item in many]
+    return params

@@ -1,0 +1,200 @@
+"""The request loop: one call of one mall, through every stage, until a value or an error.
+
+    while True:
+        answer = send once      pace (a permit) + authorise + transport + observe
+        value or error = decode
+        RetryPolicy decides     return, raise, refresh the token, or wait and retry
+
+Everything the loop needs arrives built and connected: a `Lane` per API (its
+base URL, pacer and authoriser), the client's lifecycle (session, closing,
+pauses that `close()` cuts short), the clock, the retry settings and the mall's
+retry budget and counters. It never sees the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from cafe24_async import transport
+from cafe24_async.auth.token import Token
+from cafe24_async.backoff import RetryBudget, RetrySettings
+from cafe24_async.clock import Clock
+from cafe24_async.errors import (
+    APIError,
+    Cafe24ConnectionError,
+    Cafe24Error,
+    Cafe24TimeoutError,
+    ClientClosedError,
+    DecodeError,
+    RateLimitError,
+)
+from cafe24_async.pipeline.authorise import Authoriser
+from cafe24_async.pipeline.build import PreparedRequest, route_shape
+from cafe24_async.pipeline.decode import read_answer
+from cafe24_async.pipeline.pace import Pacer
+from cafe24_async.pipeline.retry import RAISE, REFRESH, RetryPolicy
+from cafe24_async.stats import MallStats
+from cafe24_async.transport import RawResponse, TimeoutSettings
+
+log = logging.getLogger("cafe24_async.request")
+
+#: A call's timeout: seconds for the whole call, or per-request limits, or the client's.
+CallTimeout = float | TimeoutSettings | None
+
+
+class Lifecycle(Protocol):
+    """What the loop needs of the client that owns the connection pool."""
+
+    @property
+    def session(self) -> aiohttp.ClientSession: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def check_open(self) -> None: ...
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep before a retry; `close()` cuts it short with `ClientClosedError`."""
+
+
+@attrs.frozen(slots=True)
+class Lane:
+    """Where and how one API's calls go for one mall, resolved once."""
+
+    base_url: str
+    pacer: Pacer
+    authoriser: Authoriser
+    #: (scheme, authority, path prefix) of `base_url`; None when it is not a plain URL.
+    parts: tuple[str, str, str] | None = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "parts", _url_parts(self.base_url))
+
+    def url(self, path: str) -> URL | str:
+        """The request URL, put together without parsing (`path` is already encoded)."""
+        if self.parts is None:
+            return self.base_url + path
+        scheme, authority, prefix = self.parts
+        return URL.build(scheme=scheme, authority=authority, path=prefix + path, encoded=True)
+
+
+class Executor:
+    """Runs prepared calls of one mall."""
+
+    def __init__(
+        self, mall_id: str, lifecycle: Lifecycle, clock: Clock, retry: RetrySettings,
+        budget: RetryBudget, stats: MallStats, lane: Callable[[str], Lane],
+        secrets: Callable[[Token | None], Iterable[str | None]],
+    ) -> None:
+        self.mall_id, self.lifecycle, self.clock = mall_id, lifecycle, clock
+        self.retry, self.budget, self.stats = retry, budget, stats
+        self.lane, self.secrets = lane, secrets
+        self._rng = random.Random()
+
+    async def run(self, prepared: PreparedRequest, timeout: CallTimeout = None,
+                  retry_writes: bool = False) -> Any:
+        """The value of one call; seconds in `timeout` bound the whole call, retries included."""
+        if timeout is None or isinstance(timeout, TimeoutSettings):
+            return await self._loop(prepared, timeout, retry_writes)
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._loop(prepared, timeout, retry_writes)
+        except TimeoutError as exc:
+            if isinstance(exc, Cafe24Error):
+                raise
+            route = prepared.route
+            raise Cafe24TimeoutError(
+                f"no answer within the call's {timeout:g}s timeout", route.method, route.path
+            ) from None
+
+    async def _loop(self, prepared: PreparedRequest, timeout: CallTimeout, retry_writes: bool) -> Any:
+        route = prepared.route
+        lane = self.lane(route.api)
+        policy = RetryPolicy(self.retry, self.budget, self._rng, route.method, retry_writes)
+        started = self.clock.monotonic()
+        while True:
+            raw, error, token = await self._send_once(lane, prepared, timeout)
+            retry_after = None
+            if raw is not None:
+                value, error, retry_after = read_answer(raw, route, self.secrets(token), self.clock.now())
+                if error is None:
+                    policy.succeeded()
+                    return value
+            assert error is not None
+            if isinstance(error, RateLimitError):
+                self.stats.throttled += 1
+            elapsed = self.clock.monotonic() - started
+            decision = policy.decide(error, elapsed=elapsed, retry_after=retry_after,
+                                     token_sent=token is not None)
+            if decision is REFRESH and token is not None:
+                await lane.authoriser.after_rejection(token)
+                continue
+            if decision is RAISE:
+                raise error
+            self._log_retry(prepared, error, policy.attempts, decision.delay)
+            if decision.delay > 0:
+                await self.lifecycle.pause(decision.delay)
+
+    async def _send_once(
+        self, lane: Lane, prepared: PreparedRequest, timeout: CallTimeout
+    ) -> tuple[RawResponse | None, Cafe24Error | None, Token | None]:
+        """One attempt: (answer, None, token sent) or (None, connection error, token sent)."""
+        self.lifecycle.check_open()
+        route, shape = prepared.route, route_shape(prepared.route)
+        deadline = None if isinstance(timeout, TimeoutSettings) else timeout
+        async with lane.pacer.slot(route, deadline) as slot:
+            headers, token = await lane.authoriser.headers()
+            self.stats.requests += 1
+            self.stats.by_route[shape.qualified_name] += 1
+            try:
+                raw = await transport.send(
+                    self.lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
+                    json_body=prepared.body, headers=headers, label=shape.label,
+                    timeout=timeout.to_aiohttp() if isinstance(timeout, TimeoutSettings) else None,
+                )
+            except Cafe24ConnectionError as exc:
+                if self.lifecycle.closed:
+                    raise ClientClosedError("the Cafe24 client was closed during the call") from None
+                self.stats.connection_errors += 1
+                return None, exc, token
+            slot.observe(raw.status, raw.headers)
+        self.stats.statuses[raw.status] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s on mall %s: HTTP %d", shape.qualified_name, self.mall_id, raw.status,
+                      extra={"mall_id": self.mall_id, "route": shape.qualified_name})
+        return raw, None, token
+
+    def _log_retry(self, prepared: PreparedRequest, error: Cafe24Error, attempt: int, delay: float) -> None:
+        self.stats.retries += 1
+        name = prepared.route.qualified_name
+        log.debug(
+            "retrying %s on mall %s after %s (attempt %d, wait %.2fs)",
+            name, self.mall_id, _describe(error), attempt, delay,
+            extra={"mall_id": self.mall_id, "route": name, "attempt": attempt, "delay": delay,
+                   "error": _describe(error)},
+        )
+
+
+def _url_parts(base: str) -> tuple[str, str, str] | None:
+    """(scheme, authority, path prefix) of a base URL; None when it is not a plain
+    `scheme://host[:port][/prefix]` (then each request's URL is parsed whole)."""
+    parsed = URL(base)
+    if not parsed.absolute or parsed.raw_query_string or parsed.raw_fragment or parsed.raw_user:
+        return None
+    return parsed.scheme, parsed.raw_authority, parsed.raw_path.rstrip("/")
+
+
+def _describe(error: Cafe24Error) -> str:
+    if isinstance(error, DecodeError):
+        return f"DecodeError (HTTP {error.status}, unreadable body)"
+    if isinstance(error, APIError):
+        return f"HTTP {error.status}"
+    return type(error).__name__

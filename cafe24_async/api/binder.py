@@ -22,7 +22,7 @@ from cafe24_async.api.docs import docstring, signature
 from cafe24_async.api.tree import NamespaceNode, iterator_name
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging import iterate_records
-from cafe24_async.params import PreparedRequest
+from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.routes.route import Route
 
 

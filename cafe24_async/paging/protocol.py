@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from cafe24_async.params import PreparedRequest
+from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.routes.route import Route
 
 

@@ -26,7 +26,7 @@ from cafe24_async.clock import KST
 from cafe24_async.dates import add_months
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging.query import ListQuery
-from cafe24_async.params import render_datetime
+from cafe24_async.pipeline.build import render_datetime
 from cafe24_async.routes.route import DateRange, Route
 
 ONE_DAY = timedelta(days=1)

@@ -29,7 +29,7 @@ from cafe24_async.export.errors import ExportError
 from cafe24_async.export.resources import resolve_resource
 from cafe24_async.export.spec import ExportSpec, format_for
 from cafe24_async.export.writers import FORMATS
-from cafe24_async.pagination import check_read
+from cafe24_async.paging import check_read
 from cafe24_async.routes.route import Param, Route
 
 if TYPE_CHECKING:
@@ -138,10 +138,7 @@ def _malls(api: Cafe24, route: Route, malls: Any) -> dict[str, Mall]:
     if route.api == "dcollection":
         from cafe24_async.client import PARTNER
 
-        _ = api.dcollection  # makes the partner context
-        partner = api._partner
-        assert partner is not None
-        return {PARTNER: partner}
+        return {PARTNER: api.partner}
     if isinstance(malls, str) or not isinstance(malls, (tuple, list)):
         raise ExportError("malls must be a tuple of mall ids, e.g. ('acme',)")
     if not malls:

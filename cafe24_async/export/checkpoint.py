@@ -22,7 +22,7 @@ import attrs
 
 from cafe24_async.export.errors import CheckpointError
 from cafe24_async.export.output import EMPTY, Mark, output_errors
-from cafe24_async.pagination import Cursor
+from cafe24_async.paging import Cursor
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _JOB_KEYS = {"resource": str, "malls": list, "params": dict, "format": str}

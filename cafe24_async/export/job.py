@@ -36,7 +36,7 @@ from cafe24_async.export.progress import Progress
 from cafe24_async.export.report import Baseline, ExportReport
 from cafe24_async.export.spec import ExportSpec
 from cafe24_async.export.writers import RecordWriter, make_writer
-from cafe24_async.pagination import Cursor, Page, read_pages
+from cafe24_async.paging import Cursor, Page, read_pages
 from cafe24_async.routes import APIS
 from cafe24_async.routes.route import Route
 

@@ -11,9 +11,12 @@ Credentials come from the environment (CAFE24_CLIENT_ID, CAFE24_CLIENT_SECRET)
 or flags; tokens live in a `FileTokenStore` (CAFE24_TOKEN_FILE, default
 ~/.config/cafe24-async/tokens.json). Secrets are never printed in full.
 
-Exit codes: 0 done; 1 the API failed; 2 bad input; 3 authorisation needed;
-4 the output cannot be written; 130 interrupted (run the same command again to
-resume an export).
+Exit codes: 0 done; 1 the API failed (or another system error); 2 bad input
+(an export then writes nothing); 3 authorisation needed, or the token store is
+damaged; 4 the output cannot be written, or another export is writing it; 130
+Ctrl-C; 143 SIGTERM (a container stop). Ctrl-C and SIGTERM both save an
+export's final checkpoint: run the same command again to resume it. Every
+library error becomes one line on stderr and its code, never a traceback.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +41,35 @@ from cafe24_async.errors import (
     Cafe24Error,
     ConfigurationError,
     ReauthorizeError,
+    TokenStoreError,
     ValidationError,
 )
-from cafe24_async.export import ExportError, ExportSpec, Progress, exportable, resolve_resource, run_export
+from cafe24_async.export import (
+    ExportError,
+    ExportReport,
+    ExportSpec,
+    OutputError,
+    Progress,
+    exportable,
+    resolve_resource,
+    run_export,
+)
+from cafe24_async.export.arguments import typed_params
+from cafe24_async.routes import RouteNotFoundError
 
-EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_AUTH, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_API, EXIT_INPUT, EXIT_AUTH, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 128 + signal.SIGTERM
+
+EXIT_CODES = """exit codes:
+  0    done: every record written
+  1    the API failed (the summary names each failed mall; run again to resume it),
+       or another system error
+  2    bad input: nothing was written or sent
+  3    authorisation needed, or the token store is damaged
+  4    the output cannot be written, or another export is writing it (its PID is named)
+  130  Ctrl-C: the final checkpoint is saved; run the same command again to resume
+  143  SIGTERM (e.g. a container stop): the same as Ctrl-C
+"""
 
 #: The dataset of the sandbox mall that `--sandbox` starts.
 SANDBOX_PRODUCTS = 3000
@@ -50,6 +78,10 @@ SANDBOX_ORDERS = 20000
 
 class UsageError(Exception):
     """Bad command-line input: reported with exit code 2."""
+
+
+class Terminated(Exception):
+    """SIGTERM stopped the command: reported with exit code 143."""
 
 
 def default_token_file() -> str:
@@ -91,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-per-second", type=int, default=None, metavar="N",
                        help="calls per second per mall (default 10; 0 turns the cap off, for sandboxes)")
 
-    exp = sub.add_parser("export", help="export every record of a resource")
+    exp = sub.add_parser("export", help="export every record of a resource", epilog=EXIT_CODES,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     exp.add_argument("resource", help="e.g. products, orders, customersprivacy, front.products")
     exp.add_argument("--mall", action="append", default=[], help="mall id (repeat for several)")
     exp.add_argument("--since", type=parse_day, help="start of the date range (YYYY-MM-DD)")
@@ -145,16 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_client(args: argparse.Namespace, store: TokenStore | None = None, **extra: Any) -> Cafe24:
-    if not args.client_id:
-        raise UsageError("no client id: set CAFE24_CLIENT_ID or pass --client-id")
-    settings: dict[str, Any] = {"base_url": args.base_url, **extra}
+def pacing(args: argparse.Namespace) -> dict[str, Any]:
+    """The client's pacing settings given on the command line."""
+    settings: dict[str, Any] = {}
     if args.leak_rate is not None:
         settings["leak_rate"] = args.leak_rate
     if args.max_per_second is not None:
         if args.max_per_second < 0:
             raise UsageError("--max-per-second must be 0 (off) or more")
         settings["max_per_second"] = args.max_per_second or None
+    return settings
+
+
+def make_client(args: argparse.Namespace, store: TokenStore | None = None, **extra: Any) -> Cafe24:
+    if not args.client_id:
+        raise UsageError("no client id: set CAFE24_CLIENT_ID or pass --client-id")
+    settings: dict[str, Any] = {"base_url": args.base_url, **extra, **pacing(args)}
     return Cafe24(
         client_id=args.client_id,
         client_secret=args.client_secret,
@@ -173,39 +212,18 @@ def export_params(args: argparse.Namespace) -> dict[str, Any]:
             params[route.date_range.start] = args.since
         if args.until:
             params[route.date_range.end] = args.until
-    elif route.date_range is not None and route.date_range.required:
-        raise UsageError(f"{args.resource} needs a date range: pass --since and --until")
     if args.fields:
         params["fields"] = [f.strip() for f in args.fields.split(",") if f.strip()]
     if args.embed:
         params["embed"] = [e.strip() for e in args.embed.split(",") if e.strip()]
-    return params
+    return typed_params(route, params)  # `--param limit=50` is the number 50
 
 
 async def cmd_export(args: argparse.Namespace) -> int:
-    params = export_params(args)
-    malls = tuple(args.mall) or (("sandbox",) if args.sandbox else ())
-    if not malls and not args.resource.startswith("dcollection."):
-        raise UsageError("pass at least one --mall (or --sandbox)")
-    spec = ExportSpec(args.resource, malls, params, args.format)
+    spec = export_spec(args)
     progress = None if args.quiet else Progress(args.resource)
     if args.sandbox:
-        from cafe24_async.sandbox import Sandbox, SandboxConfig
-
-        config = SandboxConfig(malls=malls, products=SANDBOX_PRODUCTS, orders=SANDBOX_ORDERS,
-                               leak_rate=args.leak_rate or 2.0)
-        async with Sandbox(config) as sandbox:
-            store = MemoryTokenStore()
-            for mall_id in malls:
-                await store.save(mall_id, Token.from_response(sandbox.issue_token(mall_id)))
-            async with Cafe24(
-                client_id=config.client_id, client_secret=config.client_secret, token_store=store,
-                base_url=sandbox.base_url, leak_rate=config.leak_rate,
-                analytics_base_url=sandbox.root_url, dcollection_base_url=sandbox.root_url,
-                dcollection_credentials=(config.client_id, config.client_secret),
-            ) as api:
-                report = await run_export(api, spec, args.out, restart=args.restart,
-                                          concurrency=args.concurrency, progress=progress)
+        report = await sandbox_export(args, spec, progress)
     else:
         async with make_client(args) as api:
             report = await run_export(api, spec, args.out, restart=args.restart,
@@ -214,6 +232,50 @@ async def cmd_export(args: argparse.Namespace) -> int:
         progress.finish(report.summary())
     elif report.errors:
         print(report.summary(), file=sys.stderr)
+    return export_exit_code(report)
+
+
+def export_spec(args: argparse.Namespace) -> ExportSpec:
+    params = export_params(args)
+    malls = tuple(args.mall) or (("sandbox",) if args.sandbox else ())
+    if not malls and not args.resource.startswith("dcollection."):
+        raise UsageError("pass at least one --mall (or --sandbox)")
+    return ExportSpec(args.resource, malls, params, args.format)
+
+
+async def sandbox_export(
+    args: argparse.Namespace, spec: ExportSpec, progress: Progress | None
+) -> ExportReport:
+    """`spec` exported from an in-process sandbox mall (deterministic data, no credentials)."""
+    from cafe24_async.sandbox import Sandbox, SandboxConfig
+
+    config = SandboxConfig(malls=spec.malls, products=SANDBOX_PRODUCTS, orders=SANDBOX_ORDERS,
+                           leak_rate=args.leak_rate or 2.0)
+    settings = {"leak_rate": config.leak_rate, **pacing(args)}
+    async with Sandbox(config) as sandbox:
+        store = MemoryTokenStore()
+        for mall_id in spec.malls:
+            await store.save(mall_id, Token.from_response(sandbox.issue_token(mall_id)))
+        async with Cafe24(
+            client_id=config.client_id, client_secret=config.client_secret, token_store=store,
+            base_url=sandbox.base_url, analytics_base_url=sandbox.root_url,
+            dcollection_base_url=sandbox.root_url,
+            dcollection_credentials=(config.client_id, config.client_secret), **settings,
+        ) as api:
+            return await run_export(api, spec, args.out, restart=args.restart,
+                                    concurrency=args.concurrency, progress=progress)
+
+
+TOKEN_STORE_HINT = "repair the file, or move it away and authorise each mall again (`cafe24-async auth url`)"
+
+
+def export_exit_code(report: ExportReport) -> int:
+    """0 when every mall is done; 3 when a mall needs authorising (or the token store is
+    damaged), else 1 when a mall failed."""
+    damaged = next((e for e in report.failures.values() if isinstance(e, TokenStoreError)), None)
+    if damaged is not None:
+        print(f"cafe24-async: {damaged}; {TOKEN_STORE_HINT}", file=sys.stderr)
+        return EXIT_AUTH
     if any(isinstance(e, ReauthorizeError) for e in report.failures.values()):
         print("cafe24-async: re-authorize the mall(s) above with `cafe24-async auth url`", file=sys.stderr)
         return EXIT_AUTH
@@ -272,7 +334,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     config = SandboxConfig(malls=malls, products=args.products, orders=args.orders, leak_rate=args.leak_rate)
     print(f"sandbox on http://127.0.0.1:{args.port}/{{mall_id}} (malls: {', '.join(malls)}; "
           f"client id {config.client_id!r}); Ctrl-C stops it", file=sys.stderr)
-    serve(config, port=args.port)
+    try:
+        serve(config, port=args.port)
+    except OSError as exc:  # the port is taken or not ours to use
+        reason = str(exc).rpartition(": ")[2] or exc.strerror or str(exc)
+        raise UsageError(f"cannot serve the sandbox on port {args.port}: {reason}") from None
     return EXIT_OK
 
 
@@ -287,34 +353,74 @@ def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "export":
-            return asyncio.run(cmd_export(args))
-        if args.command == "auth":
-            return asyncio.run(cmd_auth(args))
-        if args.command == "call":
-            return asyncio.run(cmd_call(args))
-        if args.command == "sandbox":
-            return cmd_sandbox(args)
-        return cmd_resources()
+        return dispatch(args)
     except KeyboardInterrupt:
-        print("\ninterrupted; run the same command again to resume", file=sys.stderr)
+        print("\ninterrupted (Ctrl-C); run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, ValidationError, ExportError, ConfigurationError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"cafe24-async: error: {message}", file=sys.stderr)
-        return EXIT_INPUT
-    except ReauthorizeError as exc:
-        print(f"cafe24-async: {exc}; run `cafe24-async auth url` to authorise again", file=sys.stderr)
-        return EXIT_AUTH
-    except OSError as exc:
-        if isinstance(exc, Cafe24ConnectionError):
-            print(f"cafe24-async: connection failed: {exc}", file=sys.stderr)
-            return EXIT_API
-        print(f"cafe24-async: cannot write output: {exc}", file=sys.stderr)
-        return EXIT_OUTPUT
-    except (APIError, Cafe24Error) as exc:
-        print(f"cafe24-async: API error: {exc}", file=sys.stderr)
-        return EXIT_API
+    except Terminated:
+        print("stopped (SIGTERM); run the same command again to resume", file=sys.stderr)
+        return EXIT_TERMINATED
+    except (UsageError, Cafe24Error, OSError) as exc:
+        code, message = explain(exc)
+        print(f"cafe24-async: {message}", file=sys.stderr)
+        return code
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "export":
+        return asyncio.run(until_sigterm(cmd_export(args)))
+    if args.command == "auth":
+        return asyncio.run(until_sigterm(cmd_auth(args)))
+    if args.command == "call":
+        return asyncio.run(until_sigterm(cmd_call(args)))
+    if args.command == "sandbox":
+        return cmd_sandbox(args)
+    return cmd_resources()
+
+
+def explain(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one line that report an error."""
+    if isinstance(exc, OutputError):  # before ExportError: its own exit code
+        return EXIT_OUTPUT, str(exc)
+    if isinstance(exc, (UsageError, ValidationError, ExportError, ConfigurationError, RouteNotFoundError)):
+        return EXIT_INPUT, f"error: {exc}"
+    if isinstance(exc, TokenStoreError):
+        return EXIT_AUTH, f"{exc}; {TOKEN_STORE_HINT}"
+    if isinstance(exc, ReauthorizeError):
+        return EXIT_AUTH, f"{exc}; run `cafe24-async auth url` to authorise again"
+    if isinstance(exc, Cafe24ConnectionError):
+        return EXIT_API, f"connection failed: {exc}"
+    if isinstance(exc, APIError):
+        return EXIT_API, f"API error: {exc}"
+    return EXIT_API, f"failed: {exc}"  # another library error, or a system error not of the output
+
+
+async def until_sigterm(main: Coroutine[Any, Any, int]) -> int:
+    """Run `main`; SIGTERM cancels it the way Ctrl-C does (an export saves its final
+    checkpoint on the way out), then `Terminated` makes the exit code 143."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    try:
+        result = await main
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        task.uncancel()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+    if stopped:
+        raise Terminated
+    return result
 
 
 def main() -> None:

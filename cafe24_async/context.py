@@ -33,6 +33,17 @@ class Credentials:
     client_secret: str | None = None
     #: D.Collection partner id and secret.
     partner: tuple[str, str] | None = None
+    _secrets: tuple[str, ...] = attrs.field(init=False, default=())
+
+    def __attrs_post_init__(self) -> None:
+        pairs = [(self.client_id, self.client_secret or "")]
+        if self.partner is not None:
+            pairs.append(self.partner)
+        forms = tuple(
+            form for ident, secret in pairs if secret
+            for form in (secret, basic_auth(ident, secret).removeprefix("Basic "))
+        )
+        object.__setattr__(self, "_secrets", forms)
 
     def __repr__(self) -> str:
         return f"Credentials(client_id={self.client_id!r})"
@@ -47,13 +58,7 @@ class Credentials:
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret and its Basic-auth form, for masking wherever a server echoes them."""
-        pairs = [(self.client_id, self.client_secret or "")]
-        if self.partner is not None:
-            pairs.append(self.partner)
-        return tuple(
-            form for ident, secret in pairs if secret
-            for form in (secret, basic_auth(ident, secret).removeprefix("Basic "))
-        )
+        return self._secrets
 
 
 @attrs.frozen(slots=True)

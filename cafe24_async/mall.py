@@ -126,9 +126,13 @@ class Mall:
         """
         if "request" in params or "requests" in params:
             params = with_body_records(route, params)
-        api = APIS[route.api]
-        implicit = {name: self.mall_id for name in api.mall_query} if api.mall_query else None
-        return prepare(route, args, params, implicit, whole_range=whole_range)
+        return prepare(route, args, params, self._implicit(route.api), whole_range=whole_range)
+
+    @functools.cache  # noqa: B019 - one entry per API, for as long as the mall lives
+    def _implicit(self, api: str) -> dict[str, str] | None:
+        """Query values the client fills in from the mall (Analytics wants `mall_id`)."""
+        names = APIS[api].mall_query
+        return {name: self.mall_id for name in names} if names else None
 
     def typed(self, typed: bool | None) -> bool:
         return self.context.typed if typed is None else typed

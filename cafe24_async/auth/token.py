@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from cafe24_async.clock import KST
+from cafe24_async.dates import in_korea
 from cafe24_async.errors import DecodeError
 
 TOKEN_PATH = "/api/v2/oauth/token"
@@ -49,14 +49,14 @@ def parse_timestamp(value: Any, field: str = "timestamp") -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=KST)
+        return in_korea(value)
     if not isinstance(value, str):
         raise TokenFieldError(field, f"is not a timestamp (a {_kind(value)})")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise TokenFieldError(field, f"is not an ISO 8601 timestamp (a {_kind(value)})") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
+    return in_korea(parsed)
 
 
 def mask(secret: str | None) -> str:

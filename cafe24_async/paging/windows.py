@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from cafe24_async.clock import KST
-from cafe24_async.dates import add_months
+from cafe24_async.dates import add_months, korea_moment
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging.query import ListQuery
 from cafe24_async.pipeline.build import render_datetime
@@ -75,15 +75,7 @@ def _parse(value: Any, name: str = "date", route: Route | None = None) -> tuple[
 
 
 def _parse_bound(value: Any) -> tuple[datetime, bool]:
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=KST)).astimezone(KST), False
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), KST), True
-    text = str(value)
-    if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), time(0, 0), KST), True
-    parsed = datetime.fromisoformat(text)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)).astimezone(KST), False
+    return korea_moment(value if isinstance(value, (date, datetime)) else str(value))
 
 
 def span_windows(first: datetime, last: datetime, months: int | None, whole_days: bool) -> list[Window]:

@@ -17,6 +17,7 @@ documented limit. Rendering rules:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from urllib.parse import quote
 import attrs
 
 from cafe24_async.clock import KST
-from cafe24_async.dates import add_months, parse_date_text
+from cafe24_async.dates import add_months, in_korea, korea_moment, parse_date_text
 from cafe24_async.errors import ValidationError
 from cafe24_async.routes.route import Pagination, Param, Route
 
@@ -69,16 +70,9 @@ class RouteShape:
     required: tuple[str, ...]
 
 
-#: Route shapes by `id(route)`, with the route kept so that the id stays its own.
-_SHAPES: dict[int, tuple[Route, RouteShape]] = {}
-_SHAPES_MAX = 4096
-
-
+@functools.lru_cache(maxsize=4096)  # the table's 501 routes, and room for routes made on the fly
 def route_shape(route: Route) -> RouteShape:
-    """The parameter tables of `route` (built on first use; calls are on the hot path)."""
-    entry = _SHAPES.get(id(route))
-    if entry is not None and entry[0] is route:
-        return entry[1]
+    """The parameter tables of `route`, worked out once per route."""
     documented = {p.name: p for p in route.params if p.location != "path"}
     extras: dict[str, Param] = {}
     if route.api == "admin" and route.method in ("POST", "PUT"):
@@ -96,9 +90,6 @@ def route_shape(route: Route) -> RouteShape:
         extras=MappingProxyType(extras),
         required=tuple(p.name for p in documented.values() if p.required),
     )
-    if len(_SHAPES) >= _SHAPES_MAX:  # routes made on the fly, not the table's: keep it bounded
-        _SHAPES.clear()
-    _SHAPES[id(route)] = (route, shape)
     return shape
 
 
@@ -107,8 +98,7 @@ def _fail(param: str, rule: str, route: Route) -> ValidationError:
 
 
 def render_datetime(value: datetime) -> str:
-    aware = value if value.tzinfo else value.replace(tzinfo=KST)
-    return aware.astimezone(KST).isoformat(timespec="seconds")
+    return in_korea(value).astimezone(KST).isoformat(timespec="seconds")
 
 
 def _check_date_text(param: Param, text: str, route: Route) -> None:
@@ -381,7 +371,7 @@ def _check_date_span(route: Route, given: dict[str, Any], whole_range: bool = Fa
         return
     try:
         a, b = _as_datetime(start), _as_datetime(end)
-    except ValueError:
+    except (ValueError, OverflowError):
         return  # already reported as a bad date by the per-value check
     if b < a:
         raise _fail(span.end, f"must not be before {span.start}", route)
@@ -400,15 +390,7 @@ def _check_date_span(route: Route, given: dict[str, Any], whole_range: bool = Fa
 
 
 def _as_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=KST)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=KST)
-    text = str(value)
-    parsed = (
-        datetime.fromisoformat(text + "T00:00:00") if len(text) == 10 else datetime.fromisoformat(text)
-    )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=KST)
+    return korea_moment(value if isinstance(value, (date, datetime)) else str(value))[0]
 
 
 def prepare(

@@ -10,11 +10,11 @@ silent partial page.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cafe24_async.backoff import parse_retry_after
+from cafe24_async.clock import Clock
 from cafe24_async.errors import Cafe24Error, DecodeError, api_error
 from cafe24_async.routes.route import Route
 from cafe24_async.transport import RawResponse
@@ -97,11 +97,11 @@ def _fault(status: int, problem: str, route: Route) -> DecodeError:
 
 
 def read_answer(
-    raw: RawResponse, route: Route, secrets: Iterable[str | None], now: datetime
+    raw: RawResponse, route: Route, secrets: Callable[[], Iterable[str | None]], clock: Clock
 ) -> tuple[Any, Cafe24Error | None, float | None]:
     """One answer as `(value, error, retry_after)`: the unwrapped value of a 2xx, or the
-    library error it stands for (secrets the server echoed masked), with the seconds
-    its `Retry-After` asks for."""
+    library error it stands for (with `secrets()` masked wherever the server echoed
+    them), with the seconds its `Retry-After` asks for."""
     if 200 <= raw.status < 300:
         try:
             document = parse_json(raw.status, raw.body, route, raw.headers.get("Content-Type"))
@@ -112,8 +112,8 @@ def read_answer(
         document = parse_json(raw.status, raw.body, route)
     except DecodeError:
         document = None
-    error = api_error(raw.status, document, route.method, route.path, secrets)
-    return None, error, parse_retry_after(raw.headers.get("Retry-After"), now)
+    error = api_error(raw.status, document, route.method, route.path, secrets())
+    return None, error, parse_retry_after(raw.headers.get("Retry-After"), clock.now())
 
 
 def structure_value(route: Route, value: Any) -> Any:

@@ -14,6 +14,7 @@ retry budget and counters. It never sees the client.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -124,7 +125,8 @@ class Executor:
             raw, error, token = await self._send_once(lane, prepared, timeout)
             retry_after = None
             if raw is not None:
-                value, error, retry_after = read_answer(raw, route, self.secrets(token), self.clock.now())
+                secrets = functools.partial(self.secrets, token)
+                value, error, retry_after = read_answer(raw, route, secrets, self.clock)
                 if error is None:
                     policy.succeeded()
                     return value

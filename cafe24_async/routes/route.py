@@ -68,9 +68,10 @@ class DateRange:
     max_span_months: int | None = None
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, cache_hash=True)
 class Route:
-    """One endpoint: the only place it is described."""
+    """One endpoint: the only place it is described. (Its hash is computed once: routes
+    key the per-route caches of the request path.)"""
 
     api: str
     method: str

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cafe24_async.clock import Clock
 from cafe24_async.export.arguments import ExportPlan, plan_export
 from cafe24_async.export.checkpoint import Checkpoint, MallProgress, checkpoint_path
 from cafe24_async.export.errors import RESTART, ResumeError
@@ -121,9 +121,11 @@ class ExportRun:
         self.expected: dict[str, int | None] = {}
         self.failures: dict[str, BaseException] = {}
         self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=16)
+        #: The client's injected clock (every mall of a run shares it).
+        self.clock: Clock = next(iter(plan.malls.values())).context.clock
 
     async def run(self, concurrency: int | None, progress: Progress | None, interval: float) -> ExportReport:
-        started = time.monotonic()
+        started = self.clock.monotonic()
         baseline = Baseline(self.plan.malls)
         readers = [asyncio.create_task(self.read(m, concurrency)) for m in self.plan.malls]
         completed = False
@@ -135,7 +137,7 @@ class ExportRun:
             self.finish(completed)
         report = baseline.report(
             self.plan.route, self.records, {m: s.records for m, s in self.checkpoint.malls.items()},
-            seconds=time.monotonic() - started, resumed=self.resumed, failures=self.failures,
+            seconds=self.clock.monotonic() - started, resumed=self.resumed, failures=self.failures,
             output=self.plan.output,
         )
         self.show(progress, baseline, True)
@@ -162,14 +164,14 @@ class ExportRun:
 
     async def consume(self, active: int, interval: float, show: Callable[[bool], None]) -> None:
         """Write pages as they come until every reader is done or failed."""
-        last_save = time.monotonic()
+        last_save = self.clock.monotonic()
         while active:
             mall_id, item = await self.queue.get()
             if isinstance(item, Page):
                 self.write_page(mall_id, item)
-                if time.monotonic() - last_save >= interval:
+                if self.clock.monotonic() - last_save >= interval:
                     self.save()
-                    last_save = time.monotonic()
+                    last_save = self.clock.monotonic()
                 show(False)
                 continue
             active -= 1

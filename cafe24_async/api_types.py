@@ -410,6 +410,7 @@ class Admin_Activitylogs(Protocol):
         self,
         process_no: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -422,7 +423,8 @@ class Admin_Activitylogs(Protocol):
         Returns: dict (the 'activitylog' object)
 
         Parameters:
-            process_no (path: required)"""
+            process_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
@@ -436,6 +438,7 @@ class Admin_Activitylogs(Protocol):
         content: str | None = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -458,7 +461,8 @@ class Admin_Activitylogs(Protocol):
             start_date (query: required; date)
             end_date (query: required; date)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
@@ -472,6 +476,7 @@ class Admin_Activitylogs(Protocol):
         content: str | None = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -501,7 +506,8 @@ class Admin_Activitylogs(Protocol):
             start_date (query: required; date)
             end_date (query: required; date)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Apps(Protocol):
@@ -510,6 +516,7 @@ class Admin_Apps(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -519,7 +526,10 @@ class Admin_Apps(Protocol):
 
         GET /api/v2/admin/apps
         Scope: mall.read_application
-        Returns: dict (the 'app' object)"""
+        Returns: dict (the 'app' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -541,7 +551,8 @@ class Admin_Apps(Protocol):
 
         Parameters:
             version (body)
-            extension_type (body: one of section, embedded)"""
+            extension_type (body: one of section, embedded)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Appstore(Protocol):
@@ -577,7 +588,8 @@ class Admin_Appstore_Orders(Protocol):
             order_name (body: required; string; max length 100)
             order_amount (body: required)
             return_url (body: required; string; max length 250)
-            automatic_payment (body: string; max length 1; one of T, F; default 'F')"""
+            automatic_payment (body: string; max length 1; one of T, F; default 'F')
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -638,6 +650,7 @@ class Admin_Appstore_Orders(Protocol):
         order_id: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -650,12 +663,14 @@ class Admin_Appstore_Orders(Protocol):
         Returns: dict (the 'order' object)
 
         Parameters:
-            order_id (path: required)"""
+            order_id (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def get(
         self,
         order_id: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -673,6 +688,7 @@ class Admin_Appstore_Payments(Protocol):
         end_date: DateLike,
         order_id: Sequence[int | str] | int | str | None = None,
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -690,7 +706,8 @@ class Admin_Appstore_Payments(Protocol):
             order_id (query: list, up to 100 values)
             start_date (query: required; date)
             end_date (query: required; date)
-            currency (query: one of KRW, USD, JPY, PHP)"""
+            currency (query: one of KRW, USD, JPY, PHP)
+            shop_no (query: number; min 1; default 1)"""
 
     @overload
     async def list(
@@ -703,6 +720,7 @@ class Admin_Appstore_Payments(Protocol):
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -722,7 +740,8 @@ class Admin_Appstore_Payments(Protocol):
             end_date (query: required; date)
             currency (query: one of KRW, USD, JPY, PHP)
             limit (query: number; min 1; max 50; default 20)
-            offset (query: number; max 10000; default 0)"""
+            offset (query: number; max 10000; default 0)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
@@ -733,6 +752,7 @@ class Admin_Appstore_Payments(Protocol):
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -750,6 +770,7 @@ class Admin_Appstore_Payments(Protocol):
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         timeout: float | None = None,
@@ -776,7 +797,8 @@ class Admin_Appstore_Payments(Protocol):
             end_date (query: required; date)
             currency (query: one of KRW, USD, JPY, PHP)
             limit (query: number; min 1; max 50; default 20)
-            offset (query: number; max 10000; default 0)"""
+            offset (query: number; max 10000; default 0)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     def iterate(
         self,
@@ -787,6 +809,7 @@ class Admin_Appstore_Payments(Protocol):
         currency: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: Literal[False] | None = None,
@@ -2025,6 +2048,7 @@ class Admin_Brands(Protocol):
         brand_code: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Brand:
@@ -2035,12 +2059,14 @@ class Admin_Brands(Protocol):
         Returns: dict (the 'brand' object)
 
         Parameters:
-            brand_code (path: required; string; min length 8; max length 8; characters A-Z0-9)"""
+            brand_code (path: required; string; min length 8; max length 8; characters A-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         brand_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -3192,7 +3218,8 @@ class Admin_Cashreceipt(Protocol):
             order_id (body: required; string; order_id)
             type (body: required)
             company_registration_no (body: string; business_registration_no; max length 10)
-            cellphone (body: string; mobile; max length 11)"""
+            cellphone (body: string; mobile; max length 11)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -3226,6 +3253,7 @@ class Admin_Cashreceipt(Protocol):
         status: Any = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -3248,7 +3276,8 @@ class Admin_Cashreceipt(Protocol):
             member_id (query: string; max length 20)
             status (query: default 'all')
             limit (query: number; min 1; max 500; default 10)
-            offset (query: number; max 8000; default 0)"""
+            offset (query: number; max 8000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
@@ -3262,6 +3291,7 @@ class Admin_Cashreceipt(Protocol):
         status: Any = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -3291,7 +3321,8 @@ class Admin_Cashreceipt(Protocol):
             member_id (query: string; max length 20)
             status (query: default 'all')
             limit (query: number; min 1; max 500; default 10)
-            offset (query: number; max 8000; default 0)"""
+            offset (query: number; max 8000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     @overload
     async def update(
@@ -3318,7 +3349,8 @@ class Admin_Cashreceipt(Protocol):
             order_id (body: required; string; order_id)
             type (body)
             company_registration_no (body: string; business_registration_no; max length 10)
-            cellphone (body: string; mobile; max length 11)"""
+            cellphone (body: string; mobile; max length 11)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -3367,7 +3399,8 @@ class Admin_Cashreceipt_Cancellation(Protocol):
         Parameters:
             cashreceipt_no (path: required; number; min 1)
             order_id (body: required; string; order_id)
-            type (body: required)"""
+            type (body: required)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -3577,6 +3610,7 @@ class Admin_Categories(Protocol):
         category_no: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Category:
@@ -3588,12 +3622,14 @@ class Admin_Categories(Protocol):
         Returns: dict (the 'category' object)
 
         Parameters:
-            category_no (path: required)"""
+            category_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         category_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -3965,7 +4001,8 @@ class Admin_Categories_Products(Protocol):
         Parameters:
             category_no (path: required)
             display_group (body: number; min 1; max 3; one of 1, 2, 3; default 1)
-            product_no (body: required)"""
+            product_no (body: required)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -3995,6 +4032,7 @@ class Admin_Categories_Products(Protocol):
         product_no: PathValue,
         *,
         display_group: int | None = None,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -4008,7 +4046,8 @@ class Admin_Categories_Products(Protocol):
         Parameters:
             category_no (path: required)
             product_no (path: required)
-            display_group (query: number; min 1; max 3; one of 1, 2, 3; default 1)"""
+            display_group (query: number; min 1; max 3; one of 1, 2, 3; default 1)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
@@ -4373,7 +4412,8 @@ class Admin_Control(Protocol):
 
         Parameters:
             payments_control (body: required; one of T, F)
-            direct_url (body: required; string; url)"""
+            direct_url (body: required; string; url)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -5410,6 +5450,7 @@ class Admin_Currency(Protocol):
         self,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -5419,11 +5460,15 @@ class Admin_Currency(Protocol):
         GET /api/v2/admin/currency
         Scope: mall.read_store
         Request limit: 30
-        Returns: dict (the 'currency' object)"""
+        Returns: dict (the 'currency' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -6871,6 +6916,7 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        created_end_date: DateLike | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -6907,7 +6953,8 @@ class Admin_Customersprivacy(Protocol):
             use_mobile_app (query: one of T, F)
             fixed_group (query: one of T, F)
             limit (query: number; min 1; max 1000; default 30)
-            offset (query: number; max 8000; default 0)"""
+            offset (query: number; max 8000; default 0)
+            created_end_date (query: date)"""
     @overload
     async def list(
         self,
@@ -6935,6 +6982,7 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        created_end_date: DateLike | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -6969,6 +7017,7 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        created_end_date: DateLike | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         timeout: float | None = None,
@@ -7012,7 +7061,8 @@ class Admin_Customersprivacy(Protocol):
             use_mobile_app (query: one of T, F)
             fixed_group (query: one of T, F)
             limit (query: number; min 1; max 1000; default 30)
-            offset (query: number; max 8000; default 0)"""
+            offset (query: number; max 8000; default 0)
+            created_end_date (query: date)"""
     @overload
     def iterate(
         self,
@@ -7040,6 +7090,7 @@ class Admin_Customersprivacy(Protocol):
         fixed_group: bool | Literal["T", "F"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        created_end_date: DateLike | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: Literal[False] | None = None,
@@ -7188,6 +7239,7 @@ class Admin_Databridge_Logs(Protocol):
         success: bool | Literal["T", "F"] | None = None,
         since_log_id: Any = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -7206,7 +7258,8 @@ class Admin_Databridge_Logs(Protocol):
             requested_end_date (query: date)
             success (query: one of T, F)
             since_log_id (query)
-            limit (query: number; min 1; max 10000)"""
+            limit (query: number; min 1; max 10000)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
@@ -7216,6 +7269,7 @@ class Admin_Databridge_Logs(Protocol):
         success: bool | Literal["T", "F"] | None = None,
         since_log_id: Any = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -7241,7 +7295,8 @@ class Admin_Databridge_Logs(Protocol):
             requested_end_date (query: date)
             success (query: one of T, F)
             since_log_id (query)
-            limit (query: number; min 1; max 10000)"""
+            limit (query: number; min 1; max 10000)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Discountcodes(Protocol):
@@ -7317,6 +7372,7 @@ class Admin_Discountcodes(Protocol):
         self,
         discount_code_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -7328,7 +7384,8 @@ class Admin_Discountcodes(Protocol):
         Returns: dict (the 'discountcode' object)
 
         Parameters:
-            discount_code_no (path: required; number; min 1)"""
+            discount_code_no (path: required; number; min 1)
+            shop_no (query: number; min 1; default 1)"""
 
     async def get(
         self,
@@ -7911,6 +7968,7 @@ class Admin_Financials_Dailysales(Protocol):
         payment_gateway_name: Any = None,
         partner_id: Any = None,
         payment_method: Literal["card", "tcash", "icash", "point", "cell"] | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -7928,7 +7986,8 @@ class Admin_Financials_Dailysales(Protocol):
             end_date (query: required)
             payment_gateway_name (query)
             partner_id (query)
-            payment_method (query: one of card, tcash, icash, point, cell)"""
+            payment_method (query: one of card, tcash, icash, point, cell)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Financials_Dailyvisits(Protocol):
@@ -7996,6 +8055,7 @@ class Admin_Financials_Monthlysales(Protocol):
         payment_gateway_name: Any = None,
         partner_id: Any = None,
         payment_method: Literal["card", "tcash", "icash", "point", "cell"] | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -8013,7 +8073,8 @@ class Admin_Financials_Monthlysales(Protocol):
             end_month (query: required)
             payment_gateway_name (query)
             partner_id (query)
-            payment_method (query: one of card, tcash, icash, point, cell)"""
+            payment_method (query: one of card, tcash, icash, point, cell)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Financials_Paymentgateway(Protocol):
@@ -8024,6 +8085,7 @@ class Admin_Financials_Paymentgateway(Protocol):
         *,
         payment_gateway_name: Any = None,
         partner_id: Any = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -8037,7 +8099,8 @@ class Admin_Financials_Paymentgateway(Protocol):
 
         Parameters:
             payment_gateway_name (query)
-            partner_id (query)"""
+            partner_id (query)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Financials_Store(Protocol):
@@ -8398,6 +8461,7 @@ class Admin_Labels(Protocol):
         *,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -8412,13 +8476,15 @@ class Admin_Labels(Protocol):
 
         Parameters:
             limit (query: number; min 1; max 1000; default 100)
-            offset (query: number; max 15000; default 0)"""
+            offset (query: number; max 15000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
         *,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -8440,7 +8506,8 @@ class Admin_Labels(Protocol):
 
         Parameters:
             limit (query: number; min 1; max 1000; default 100)
-            offset (query: number; max 15000; default 0)"""
+            offset (query: number; max 15000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Mains(Protocol):
@@ -8452,6 +8519,7 @@ class Admin_Mains(Protocol):
         self,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -8461,11 +8529,15 @@ class Admin_Mains(Protocol):
         GET /api/v2/admin/mains
         Scope: mall.read_category
         Request limit: 30
-        Returns: list of dicts (the 'mains' list)"""
+        Returns: list of dicts (the 'mains' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -10436,7 +10508,8 @@ class Admin_Orders_Inflowgroups(Protocol):
 
         Parameters:
             inflow_group_id (body: required; string; max length 40; characters a-zA-Z0-9)
-            inflow_group_name (body: required; string; max length 100)"""
+            inflow_group_name (body: required; string; max length 100)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -10462,6 +10535,7 @@ class Admin_Orders_Inflowgroups(Protocol):
         self,
         inflow_group_id: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -10473,11 +10547,13 @@ class Admin_Orders_Inflowgroups(Protocol):
         Returns: dict (the 'inflowgroup' object)
 
         Parameters:
-            inflow_group_id (path: required; string; max length 40; characters a-zA-Z0-9)"""
+            inflow_group_id (path: required; string; max length 40; characters a-zA-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -10487,7 +10563,10 @@ class Admin_Orders_Inflowgroups(Protocol):
 
         GET /api/v2/admin/orders/inflowgroups
         Scope: mall.read_order
-        Returns: list of dicts (the 'inflowgroups' list)"""
+        Returns: list of dicts (the 'inflowgroups' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     @overload
     async def update(
@@ -10508,7 +10587,8 @@ class Admin_Orders_Inflowgroups(Protocol):
 
         Parameters:
             inflow_group_id (path: required; string; max length 40; characters a-zA-Z0-9)
-            inflow_group_name (body: required; string; max length 100)"""
+            inflow_group_name (body: required; string; max length 100)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -10559,7 +10639,8 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
             group_id (path: required; string; max length 40)
             inflow_id (body: required; string; max length 40)
             inflow_name (body: required; string; max length 100)
-            inflow_icon (body: required; string; url; max length 500)"""
+            inflow_icon (body: required; string; url; max length 500)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -10588,6 +10669,7 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         group_id: PathValue,
         inflow_id: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -10600,12 +10682,14 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
 
         Parameters:
             group_id (path: required; string; max length 40)
-            inflow_id (path: required; string; max length 40)"""
+            inflow_id (path: required; string; max length 40)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         group_id: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -10618,7 +10702,8 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
         Returns: list of dicts (the 'inflows' list)
 
         Parameters:
-            group_id (path: required; string; max length 40)"""
+            group_id (path: required; string; max length 40)
+            shop_no (query: number; min 1; default 1)"""
 
     @overload
     async def update(
@@ -10643,7 +10728,8 @@ class Admin_Orders_Inflowgroups_Inflows(Protocol):
             group_id (path: required; string; max length 40)
             inflow_id (path: required; string; max length 40)
             inflow_name (body: required; string; max length 100)
-            inflow_icon (body: required; string; url; max length 500)"""
+            inflow_icon (body: required; string; url; max length 500)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -11099,6 +11185,7 @@ class Admin_Orders_Items_Options(Protocol):
         order_id: PathValue,
         order_item_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -11111,7 +11198,8 @@ class Admin_Orders_Items_Options(Protocol):
 
         Parameters:
             order_id (path: required; string; order_id)
-            order_item_code (path: required)"""
+            order_item_code (path: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -11998,7 +12086,8 @@ class Admin_Orders_Saleschannels(Protocol):
         Parameters:
             sales_channel_id (body: required; string; max length 40; characters a-zA-Z0-9)
             sales_channel_name (body: required; string; max length 100)
-            sales_channel_icon (body: required; string; url; max length 500)"""
+            sales_channel_icon (body: required; string; url; max length 500)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -12024,6 +12113,7 @@ class Admin_Orders_Saleschannels(Protocol):
         self,
         sales_channel_id: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -12035,13 +12125,15 @@ class Admin_Orders_Saleschannels(Protocol):
         Returns: dict (the 'saleschannel' object)
 
         Parameters:
-            sales_channel_id (path: required; string; max length 40; characters a-zA-Z0-9)"""
+            sales_channel_id (path: required; string; max length 40; characters a-zA-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -12056,13 +12148,15 @@ class Admin_Orders_Saleschannels(Protocol):
 
         Parameters:
             limit (query: number; min 1; max 500; default 10)
-            offset (query: number; max 10000; default 0)"""
+            offset (query: number; max 10000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
         *,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -12084,7 +12178,8 @@ class Admin_Orders_Saleschannels(Protocol):
 
         Parameters:
             limit (query: number; min 1; max 500; default 10)
-            offset (query: number; max 10000; default 0)"""
+            offset (query: number; max 10000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -12108,7 +12203,8 @@ class Admin_Orders_Saleschannels(Protocol):
         Parameters:
             sales_channel_id (path: required; string; max length 40; characters a-zA-Z0-9)
             sales_channel_name (body: string; max length 100)
-            sales_channel_icon (body: string; url; max length 500)"""
+            sales_channel_icon (body: string; url; max length 500)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Orders_Setting(Protocol):
@@ -12520,6 +12616,7 @@ class Admin_Origin(Protocol):
         foreign: Any = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -12537,7 +12634,8 @@ class Admin_Origin(Protocol):
             origin_place_name (query: string; max length 50)
             foreign (query)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
@@ -12547,6 +12645,7 @@ class Admin_Origin(Protocol):
         foreign: Any = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -12563,6 +12662,7 @@ class Admin_Origin(Protocol):
         foreign: Any = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         timeout: float | None = None,
@@ -12587,7 +12687,8 @@ class Admin_Origin(Protocol):
             origin_place_name (query: string; max length 50)
             foreign (query)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     def iterate(
         self,
@@ -12597,6 +12698,7 @@ class Admin_Origin(Protocol):
         foreign: Any = None,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: Literal[False] | None = None,
@@ -12808,7 +12910,8 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
             payment_method (body: required; one of card, tcash, icash, cell, cvs, deferpay, etc)
             payment_method_name (body: required; string; max length 50)
             payment_method_url (body: required; string; max length 200)
-            available_shop_no (body)"""
+            available_shop_no (body)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -12837,6 +12940,7 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         client_id: PathValue,
         payment_method_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -12849,12 +12953,14 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
 
         Parameters:
             client_id (path: required; string; max length 50)
-            payment_method_code (path: required; string; max length 50)"""
+            payment_method_code (path: required; string; max length 50)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         client_id: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -12867,7 +12973,8 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
         Returns: list of dicts (the 'paymentmethods' list)
 
         Parameters:
-            client_id (path: required; string; max length 50)"""
+            client_id (path: required; string; max length 50)
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -12897,7 +13004,8 @@ class Admin_Paymentgateway_Paymentmethods(Protocol):
             payment_method (body: one of card, tcash, icash, cell, cvs, deferpay, etc)
             payment_method_name (body: string; max length 50)
             payment_method_url (body: string; max length 200)
-            available_shop_no (body)"""
+            available_shop_no (body)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Paymentmethods(Protocol):
@@ -13710,7 +13818,8 @@ class Admin_Products(Protocol):
             use_kakaopay (body: one of T, F)
             soldout_message (body: string; max length 250)
             product_shipping_type (body: one of D, C, E)
-            translate_product_material (body: one of T, F)"""
+            translate_product_material (body: one of T, F)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -15055,12 +15164,14 @@ class Admin_Products_Customproperties(Protocol):
         Returns: dict (the 'product' object)
 
         Parameters:
-            custom_properties (body: object)"""
+            custom_properties (body: object)
+            shop_no (body: number; min 1; default 1)"""
 
     async def delete(
         self,
         property_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -15072,7 +15183,8 @@ class Admin_Products_Customproperties(Protocol):
         Returns: dict (the 'product' object)
 
         Parameters:
-            property_no (path: required)"""
+            property_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def delete_by_product_no(
         self,
@@ -15098,6 +15210,7 @@ class Admin_Products_Customproperties(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -15107,7 +15220,10 @@ class Admin_Products_Customproperties(Protocol):
 
         GET /api/v2/admin/products/customproperties
         Scope: mall.read_product
-        Returns: dict (the 'products' object)"""
+        Returns: dict (the 'products' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     async def get_by_product_no(
         self,
@@ -15148,7 +15264,8 @@ class Admin_Products_Customproperties(Protocol):
 
         Parameters:
             property_no (path: required)
-            property_name (body: required; string; max length 250)"""
+            property_name (body: required; string; max length 250)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -15295,6 +15412,7 @@ class Admin_Products_Decorationimages(Protocol):
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -15304,7 +15422,10 @@ class Admin_Products_Decorationimages(Protocol):
 
         GET /api/v2/admin/products/decorationimages
         Scope: mall.read_product
-        Returns: list of dicts (the 'decorationimages' list)"""
+        Returns: list of dicts (the 'decorationimages' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     @overload
     async def update(
@@ -15569,6 +15690,7 @@ class Admin_Products_Icons(Protocol):
         self,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -15578,11 +15700,15 @@ class Admin_Products_Icons(Protocol):
         GET /api/v2/admin/products/icons
         Scope: mall.read_product
         Request limit: 30
-        Returns: list of dicts (the 'icons' list)"""
+        Returns: list of dicts (the 'icons' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -15657,7 +15783,8 @@ class Admin_Products_Images(Protocol):
         Returns: list of dicts (the 'images' list)
 
         Parameters:
-            image (body: required)"""
+            image (body: required)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -15856,7 +15983,8 @@ class Admin_Products_Memos(Protocol):
         Parameters:
             product_no (path: required)
             author_id (body: required; string; max length 20)
-            memo (body: required)"""
+            memo (body: required)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -15921,6 +16049,7 @@ class Admin_Products_Memos(Protocol):
         memo_no: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductMemo:
@@ -15933,13 +16062,15 @@ class Admin_Products_Memos(Protocol):
 
         Parameters:
             product_no (path: required)
-            memo_no (path: required)"""
+            memo_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         product_no: PathValue,
         memo_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -15952,6 +16083,7 @@ class Admin_Products_Memos(Protocol):
         memo_no: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -15965,13 +16097,15 @@ class Admin_Products_Memos(Protocol):
 
         Parameters:
             product_no (path: required)
-            memo_no (path: required)"""
+            memo_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def get(
         self,
         product_no: PathValue,
         memo_no: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -15986,6 +16120,7 @@ class Admin_Products_Memos(Protocol):
         typed: Literal[True],
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -16001,7 +16136,8 @@ class Admin_Products_Memos(Protocol):
         Parameters:
             product_no (path: required)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
@@ -16009,6 +16145,7 @@ class Admin_Products_Memos(Protocol):
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -16023,6 +16160,7 @@ class Admin_Products_Memos(Protocol):
         typed: Literal[True],
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         timeout: float | None = None,
@@ -16045,7 +16183,8 @@ class Admin_Products_Memos(Protocol):
         Parameters:
             product_no (path: required)
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     def iterate(
         self,
@@ -16053,6 +16192,7 @@ class Admin_Products_Memos(Protocol):
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: Literal[False] | None = None,
@@ -16083,7 +16223,8 @@ class Admin_Products_Memos(Protocol):
             product_no (path: required)
             memo_no (path: required)
             author_id (body: required; string; max length 20)
-            memo (body: required)"""
+            memo (body: required)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -16224,6 +16365,7 @@ class Admin_Products_Options(Protocol):
         product_no: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductOption:
@@ -16235,12 +16377,14 @@ class Admin_Products_Options(Protocol):
         Returns: dict (the 'option' object)
 
         Parameters:
-            product_no (path: required)"""
+            product_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         product_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -16638,6 +16782,7 @@ class Admin_Products_Variants(Protocol):
         variant_code: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.ProductVariant:
@@ -16650,13 +16795,15 @@ class Admin_Products_Variants(Protocol):
 
         Parameters:
             product_no (path: required)
-            variant_code (path: required; string; min length 12; max length 12; characters A-Z0-9)"""
+            variant_code (path: required; string; min length 12; max length 12; characters A-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         product_no: PathValue,
         variant_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -16755,6 +16902,7 @@ class Admin_Products_Variants(Protocol):
         inventory_control_type: Literal["A", "B"] | None = None,
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
+        supply_price: Number | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
         request: models.ProductVariant | Mapping[str, Any] | None = None,
         timeout: Timeout | None = None,
@@ -16780,7 +16928,8 @@ class Admin_Products_Variants(Protocol):
             important_inventory (body: one of A, B)
             inventory_control_type (body: one of A, B)
             display_soldout (body: one of T, F)
-            safety_inventory (body)"""
+            safety_inventory (body)
+            supply_price (body: number; min 0)"""
     @overload
     async def update_by_product_no(
         self,
@@ -16798,6 +16947,7 @@ class Admin_Products_Variants(Protocol):
         inventory_control_type: Literal["A", "B"] | None = None,
         display_soldout: bool | Literal["T", "F"] | None = None,
         safety_inventory: Any = None,
+        supply_price: Number | None = None,
         requests: Sequence[Mapping[str, Any]] | None = None,
         request: models.ProductVariant | Mapping[str, Any] | None = None,
         typed: Literal[False] | None = None,
@@ -17303,7 +17453,8 @@ class Admin_Recipes(Protocol):
 
         Parameters:
             recipe_code (body: required)
-            trigger_settings (body: object)"""
+            trigger_settings (body: object)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -17329,6 +17480,7 @@ class Admin_Recipes(Protocol):
         self,
         recipe_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -17340,11 +17492,13 @@ class Admin_Recipes(Protocol):
         Returns: dict (the 'recipe' object)
 
         Parameters:
-            recipe_code (path: required)"""
+            recipe_code (path: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -17354,7 +17508,10 @@ class Admin_Recipes(Protocol):
 
         GET /api/v2/admin/recipes
         Scope: mall.read_application
-        Returns: list of dicts (the 'recipes' list)"""
+        Returns: list of dicts (the 'recipes' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Recipientgroups(Protocol):
@@ -19393,6 +19550,7 @@ class Admin_Scripttags(Protocol):
         script_no: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Scripttag:
@@ -19404,12 +19562,14 @@ class Admin_Scripttags(Protocol):
         Returns: dict (the 'scripttag' object)
 
         Parameters:
-            script_no (path: required)"""
+            script_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         script_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -19740,6 +19900,7 @@ class Admin_Serialcoupons(Protocol):
         self,
         coupon_no: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -19751,7 +19912,8 @@ class Admin_Serialcoupons(Protocol):
         Returns: dict (the 'serialcoupon' object)
 
         Parameters:
-            coupon_no (path: required)"""
+            coupon_no (path: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
@@ -20245,6 +20407,7 @@ class Admin_Shippingmanager(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -20254,7 +20417,10 @@ class Admin_Shippingmanager(Protocol):
 
         GET /api/v2/admin/shippingmanager
         Scope: mall.read_store
-        Returns: dict (the 'shippingmanager' object)"""
+        Returns: dict (the 'shippingmanager' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Shippingorigins(Protocol):
@@ -20291,7 +20457,8 @@ class Admin_Shippingorigins(Protocol):
             default (body: one of T, F; default 'F')
             zipcode (body: string; min length 2; max length 14)
             contact (body: string; phone; max length 20)
-            secondary_contact (body: string; phone; max length 20)"""
+            secondary_contact (body: string; phone; max length 20)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -20317,6 +20484,7 @@ class Admin_Shippingorigins(Protocol):
         self,
         origin_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -20328,12 +20496,14 @@ class Admin_Shippingorigins(Protocol):
         Returns: dict (the 'shippingorigin' object)
 
         Parameters:
-            origin_code (path: required; string; min length 8; max length 8; characters A-Z0-9)"""
+            origin_code (path: required; string; min length 8; max length 8; characters A-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
 
     async def get(
         self,
         origin_code: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -20346,13 +20516,15 @@ class Admin_Shippingorigins(Protocol):
         Returns: dict (the 'shippingorigin' object)
 
         Parameters:
-            origin_code (path: required; string; min length 8; max length 8; characters A-Z0-9)"""
+            origin_code (path: required; string; min length 8; max length 8; characters A-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -20367,13 +20539,15 @@ class Admin_Shippingorigins(Protocol):
 
         Parameters:
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -20395,7 +20569,8 @@ class Admin_Shippingorigins(Protocol):
 
         Parameters:
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -20431,7 +20606,8 @@ class Admin_Shippingorigins(Protocol):
             secondary_contact (body: string; phone; max length 20)
             zipcode (body: string; min length 2; max length 14)
             address1 (body: string; max length 255)
-            address2 (body: string; max length 255)"""
+            address2 (body: string; max length 255)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Shops(Protocol):
@@ -20472,6 +20648,7 @@ class Admin_Shops(Protocol):
         self,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -20481,11 +20658,15 @@ class Admin_Shops(Protocol):
         GET /api/v2/admin/shops
         Scope: mall.read_store
         Request limit: 30
-        Returns: list of dicts (the 'shops' list)"""
+        Returns: list of dicts (the 'shops' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
@@ -20560,6 +20741,7 @@ class Admin_Sms_Balance(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -20569,7 +20751,10 @@ class Admin_Sms_Balance(Protocol):
 
         GET /api/v2/admin/sms/balance
         Scope: mall.read_notification
-        Returns: dict (the 'sms' object)"""
+        Returns: dict (the 'sms' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Sms_Senders(Protocol):
@@ -20580,6 +20765,7 @@ class Admin_Sms_Senders(Protocol):
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -20594,13 +20780,15 @@ class Admin_Sms_Senders(Protocol):
 
         Parameters:
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
         *,
         offset: int | None = None,
         limit: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -20622,7 +20810,8 @@ class Admin_Sms_Senders(Protocol):
 
         Parameters:
             offset (query: number; max 8000; default 0)
-            limit (query: number; min 1; max 100; default 10)"""
+            limit (query: number; min 1; max 100; default 10)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Sms_Setting(Protocol):
@@ -21008,7 +21197,8 @@ class Admin_Subscription_Shipments(Protocol):
             store_pickup (body: one of T, F; default 'F')
             use_virtual_phone_no (body: one of T, F; default 'F')
             items (body: object)
-            max_delivery_limit (body: number; min 0; max 12; one of 0, 2, 3, 4, 6, 10, 12)"""
+            max_delivery_limit (body: number; min 0; max 12; one of 0, 2, 3, 4, 6, 10, 12)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -21049,6 +21239,7 @@ class Admin_Subscription_Shipments(Protocol):
         subscription_state: Literal["U", "P", "C"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -21078,7 +21269,8 @@ class Admin_Subscription_Shipments(Protocol):
             subscription_shipments_cycle (query: list, up to 100 values; one of 1W, 2W, 3W, 4W, 1M, 2M, 3M, 4M, 5M, 6M, 1Y)
             subscription_state (query: one of U, P, C)
             limit (query: number; min 1; max 100; default 20)
-            offset (query: number; max 5000; default 0)"""
+            offset (query: number; max 5000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
@@ -21099,6 +21291,7 @@ class Admin_Subscription_Shipments(Protocol):
         subscription_state: Literal["U", "P", "C"] | None = None,
         limit: int | None = None,
         offset: int | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -21135,7 +21328,8 @@ class Admin_Subscription_Shipments(Protocol):
             subscription_shipments_cycle (query: list, up to 100 values; one of 1W, 2W, 3W, 4W, 1M, 2M, 3M, 4M, 5M, 6M, 1Y)
             subscription_state (query: one of U, P, C)
             limit (query: number; min 1; max 100; default 20)
-            offset (query: number; max 5000; default 0)"""
+            offset (query: number; max 5000; default 0)
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -21171,7 +21365,8 @@ class Admin_Subscription_Shipments(Protocol):
             receiver_phone (body: string; max length 20)
             receiver_cellphone (body: string; max length 20)
             shipping_message (body)
-            subscription_state (body: one of U, P, C)"""
+            subscription_state (body: one of U, P, C)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Subscription_Shipments_Items(Protocol):
@@ -21212,7 +21407,8 @@ class Admin_Subscription_Shipments_Items(Protocol):
             subscription_shipments_cycle (body: one of 1W, 2W, 3W, 4W, 1M, 2M, 3M, 4M, 5M, 6M, 1Y)
             subscription_item_id (body: required; number; min 1)
             changed_variant_code (body: string; min length 12; max length 12; characters A-Z0-9)
-            max_delivery_limit (body: number; min 0; max 12; one of 0, 2, 3, 4, 6, 10, 12)"""
+            max_delivery_limit (body: number; min 0; max 12; one of 0, 2, 3, 4, 6, 10, 12)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def update(
         self,
@@ -21631,6 +21827,7 @@ class Admin_Suppliers(Protocol):
         supplier_code: PathValue,
         *,
         typed: Literal[True],
+        shop_no: int | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> models.Supplier:
@@ -21641,12 +21838,14 @@ class Admin_Suppliers(Protocol):
         Returns: dict (the 'supplier' object)
 
         Parameters:
-            supplier_code (path: required; string; min length 8; max length 8; characters A-Z0-9)"""
+            supplier_code (path: required; string; min length 8; max length 8; characters A-Z0-9)
+            shop_no (query: number; min 1; default 1)"""
     @overload
     async def delete(
         self,
         supplier_code: PathValue,
         *,
+        shop_no: int | None = None,
         typed: Literal[False] | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -22012,7 +22211,8 @@ class Admin_Suppliers_Users(Protocol):
             permission_product_selling (body: one of T, F; default 'T')
             permission_product_delete (body: one of T, F; default 'T')
             permission_order_menu (body: one of T, F; default 'T')
-            permission_amount_inquiry (body: one of T, F; default 'F')"""
+            permission_amount_inquiry (body: one of T, F; default 'F')
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -22038,6 +22238,7 @@ class Admin_Suppliers_Users(Protocol):
         self,
         user_id: PathValue,
         *,
+        shop_no: int | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
@@ -22049,7 +22250,8 @@ class Admin_Suppliers_Users(Protocol):
         Returns: dict (the 'user' object)
 
         Parameters:
-            user_id (path: required; string; min length 4; max length 16; characters a-z0-9)"""
+            user_id (path: required; string; min length 4; max length 16; characters a-z0-9)
+            shop_no (query: number; min 1; default 1)"""
 
     async def get(
         self,
@@ -22145,7 +22347,8 @@ class Admin_Suppliers_Users(Protocol):
             permission_product_selling (body: one of T, F)
             permission_product_delete (body: one of T, F)
             permission_order_menu (body: one of T, F)
-            permission_amount_inquiry (body: one of T, F)"""
+            permission_amount_inquiry (body: one of T, F)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Suppliers_Users_Regionalsurcharges(Protocol):
@@ -22367,6 +22570,7 @@ class Admin_Taxmanager(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22376,7 +22580,10 @@ class Admin_Taxmanager(Protocol):
 
         GET /api/v2/admin/taxmanager
         Scope: mall.read_store
-        Returns: dict (the 'taxmanager' object)"""
+        Returns: dict (the 'taxmanager' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Themes(Protocol):
@@ -22387,6 +22594,7 @@ class Admin_Themes(Protocol):
         self,
         *,
         type: Literal["pc", "mobile"] | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22399,12 +22607,14 @@ class Admin_Themes(Protocol):
         Returns: int
 
         Parameters:
-            type (query: one of pc, mobile; default 'pc')"""
+            type (query: one of pc, mobile; default 'pc')
+            shop_no (query: number; min 1; default 1)"""
 
     async def get(
         self,
         skin_no: PathValue,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22417,12 +22627,14 @@ class Admin_Themes(Protocol):
         Returns: dict (the 'theme' object)
 
         Parameters:
-            skin_no (path: required; number; min 1)"""
+            skin_no (path: required; number; min 1)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
         type: Literal["pc", "mobile"],
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22435,7 +22647,8 @@ class Admin_Themes(Protocol):
         Returns: list of dicts (the 'themes' list)
 
         Parameters:
-            type (query: required; one of pc, mobile; default 'pc')"""
+            type (query: required; one of pc, mobile; default 'pc')
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Themes_Pages(Protocol):
@@ -22464,7 +22677,8 @@ class Admin_Themes_Pages(Protocol):
             skin_no (path: required)
             path (body: required)
             source (body)
-            display_location (body)"""
+            display_location (body)
+            shop_no (body: number; min 1; default 1)"""
     @overload
     async def create(
         self,
@@ -22493,6 +22707,7 @@ class Admin_Themes_Pages(Protocol):
         skin_no: PathValue,
         *,
         path: Any,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22506,7 +22721,8 @@ class Admin_Themes_Pages(Protocol):
 
         Parameters:
             skin_no (path: required)
-            path (query: required)"""
+            path (query: required)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Translations(Protocol):
@@ -22750,6 +22966,7 @@ class Admin_Translations_Themes(Protocol):
         skin_no: PathValue,
         *,
         language_code: Any,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22763,11 +22980,13 @@ class Admin_Translations_Themes(Protocol):
 
         Parameters:
             skin_no (path: required)
-            language_code (query: required)"""
+            language_code (query: required)
+            shop_no (query: number; min 1; default 1)"""
 
     async def list(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -22777,7 +22996,10 @@ class Admin_Translations_Themes(Protocol):
 
         GET /api/v2/admin/translations/themes
         Scope: mall.read_translation
-        Returns: list of dicts (the 'themes' list)"""
+        Returns: list of dicts (the 'themes' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -22799,7 +23021,8 @@ class Admin_Translations_Themes(Protocol):
 
         Parameters:
             skin_no (path: required)
-            skin_translation (body: object)"""
+            skin_translation (body: object)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Admin_Trends(Protocol):
@@ -23116,6 +23339,7 @@ class Admin_Users(Protocol):
         search_type: Literal["member_Id", "name"] | None = None,
         keyword: Any = None,
         admin_type: Literal["P", "A"] | None = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -23130,7 +23354,8 @@ class Admin_Users(Protocol):
         Parameters:
             search_type (query: one of member_Id, name)
             keyword (query)
-            admin_type (query: one of P, A)"""
+            admin_type (query: one of P, A)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Webhooks(Protocol):
@@ -23152,6 +23377,7 @@ class Admin_Webhooks_Logs(Protocol):
         since_log_id: Any = None,
         limit: int | None = None,
         event_no: Any = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -23172,7 +23398,8 @@ class Admin_Webhooks_Logs(Protocol):
             log_type (query: one of G, R, T)
             since_log_id (query)
             limit (query: number; min 1; max 10000)
-            event_no (query)"""
+            event_no (query)
+            shop_no (query: number; min 1; default 1)"""
 
     def iterate(
         self,
@@ -23184,6 +23411,7 @@ class Admin_Webhooks_Logs(Protocol):
         since_log_id: Any = None,
         limit: int | None = None,
         event_no: Any = None,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         concurrency: int | None = None,
         typed: bool | None = None,
@@ -23211,7 +23439,8 @@ class Admin_Webhooks_Logs(Protocol):
             log_type (query: one of G, R, T)
             since_log_id (query)
             limit (query: number; min 1; max 10000)
-            event_no (query)"""
+            event_no (query)
+            shop_no (query: number; min 1; default 1)"""
 
 
 class Admin_Webhooks_Setting(Protocol):
@@ -23220,6 +23449,7 @@ class Admin_Webhooks_Setting(Protocol):
     async def get(
         self,
         *,
+        shop_no: int | None = None,
         fields: Fields | None = None,
         typed: bool | None = None,
         timeout: Timeout | None = None,
@@ -23229,7 +23459,10 @@ class Admin_Webhooks_Setting(Protocol):
 
         GET /api/v2/admin/webhooks/setting
         Scope: mall.read_application
-        Returns: dict (the 'webhook' object)"""
+        Returns: dict (the 'webhook' object)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)"""
 
     async def update(
         self,
@@ -23249,7 +23482,8 @@ class Admin_Webhooks_Setting(Protocol):
         Returns: dict (the 'webhook' object)
 
         Parameters:
-            reception_status (body: one of T, F)"""
+            reception_status (body: one of T, F)
+            shop_no (body: number; min 1; default 1)"""
 
 
 class Front(Protocol):

@@ -1,4 +1,5 @@
-"""Generate the route table from the endpoint inventory in `spec/endpoints.json`.
+"""Generate the route table from the endpoint inventory in `spec/endpoints.json`,
+corrected by the field facts in `spec/overrides.json`.
 
 Run from the repository root:
 
@@ -6,7 +7,14 @@ Run from the repository root:
     python scripts/generate_routes.py --check  # exit 1 if they are out of date
 
 It writes one module per API under `cafe24_async/routes/` (admin, front, analytics,
-dcollection, and legacy for the older reference's paths). Each row is plain data.
+dcollection, and legacy for the older reference's paths), each row plain data, and
+the README section "Where the live API differs from the docs" from the overrides
+(between its `overrides:start` / `overrides:end` markers).
+
+Overrides (each row with its source): parameters every route of an API takes
+(`api_params`), parameters a route takes that the reference leaves out
+(`add_params`), and answer shapes (`lone_object`: one object where the reference
+shows a list). Adding a correction is adding a row there.
 
 Naming rules (the only judgement made here):
 - the namespace is the path below the API's base path, placeholders dropped;
@@ -33,7 +41,10 @@ from generated_files import write_or_check
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "endpoints.json"
+OVERRIDES = ROOT / "spec" / "overrides.json"
 OUT = ROOT / "cafe24_async" / "routes"
+README = ROOT / "README.md"
+MARK_START, MARK_END = "<!-- overrides:start -->", "<!-- overrides:end -->"
 
 BASE_PATHS = {"admin": "/api/v2/admin", "front": "/api/v2", "analytics": "", "dcollection": "/api"}
 ACTIONS = {"POST": "create", "PUT": "update", "DELETE": "delete"}
@@ -143,6 +154,8 @@ def route_row(e: dict[str, Any], legacy: bool) -> str:
     if root:
         extra.append(f"response_root={root!r}")
     extra.append(f"response_kind={kind!r}")
+    if e.get("lone_object"):
+        extra.append("lone_object=True")
     if legacy:
         extra.append("legacy=True")
         if e.get("probable_current_path"):
@@ -204,9 +217,55 @@ def module_text(api: str, rows: list[str], legacy: bool) -> str:
     )
 
 
+def apply_overrides(entries: list[dict[str, Any]], overrides: dict[str, Any]) -> None:
+    """Merge the field corrections into the inventory's entries (in place)."""
+    for row in overrides["api_params"]:
+        for e in entries:
+            if e["api"] != row["api"] or any(p["name"] == row["param"]["name"] for p in e["params"]):
+                continue
+            where = "query" if e["method"] in ("GET", "DELETE") else "body"
+            e["params"] = [*e["params"], {**row["param"], "in": where}]
+    by_key = {(e["method"], e["path"]): e for e in entries}
+    for row in overrides["routes"]:
+        e = by_key.get((row["method"], row["path"]))
+        if e is None:
+            raise SystemExit(f"overrides.json: no route {row['method']} {row['path']}")
+        known = {p["name"] for p in e["params"]}
+        e["params"] = [*e["params"], *(p for p in row.get("add_params", ()) if p["name"] not in known)]
+        if row.get("lone_object"):
+            e["lone_object"] = True
+
+
+def overrides_section(overrides: dict[str, Any]) -> str:
+    """The README section's body: one line per correction, with its source."""
+    lines = ["| Where | What the live API does | Source |", "|---|---|---|"]
+    for row in overrides["api_params"]:
+        lines.append(f"| every {row['api']} route | takes `{row['param']['name']}` "
+                     f"({row['where']}) | {row['source']} |")
+    for row in overrides["routes"]:
+        what = [f"takes `{p['name']}` ({p['in']})" for p in row.get("add_params", ())]
+        if row.get("lone_object"):
+            what.append("may answer one object where the docs show a list (read as a one-element list)")
+        if row.get("note"):
+            what.append(row["note"])
+        lines.append(f"| `{row['method']} {row['path']}` | {'; '.join(what)} | {row['source']} |")
+    return "\n".join(lines)
+
+
+def readme_text(overrides: dict[str, Any]) -> str:
+    text = README.read_text(encoding="utf-8")
+    head, found, rest = text.partition(MARK_START)
+    _, found_end, tail = rest.partition(MARK_END)
+    if not (found and found_end):
+        raise SystemExit(f"README.md lacks the markers {MARK_START} ... {MARK_END}")
+    return f"{head}{MARK_START}\n{overrides_section(overrides)}\n{MARK_END}{tail}"
+
+
 def build() -> dict[str, str]:
     spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    overrides = json.loads(OVERRIDES.read_text(encoding="utf-8"))
     current = spec["endpoints"]
+    apply_overrides([*current, *spec["seed_only_endpoints"]], overrides)
     legacy = spec["seed_only_endpoints"]
     by_key = {(e["method"], e["path"]): e for e in current}
     for e in legacy:  # a legacy path answers like the current path that replaced it
@@ -228,6 +287,7 @@ def build() -> dict[str, str]:
 
 def main() -> int:
     outputs = {OUT / name: text for name, text in build().items()}
+    outputs[README] = readme_text(json.loads(OVERRIDES.read_text(encoding="utf-8")))
     return write_or_check(outputs, "generate_routes.py", (__doc__ or "").splitlines()[0])
 
 

@@ -64,7 +64,7 @@ class RouteShape:
     placeholders: tuple[str, ...]
     #: Documented query/body parameters by name (read only).
     documented: Mapping[str, Param]
-    #: Parameters every route of the kind accepts (`fields`, `embed`, `shop_no`).
+    #: Parameters every route of the kind accepts (`fields`, `embed`).
     extras: Mapping[str, Param]
     #: Documented parameters that must be given, in documented order.
     required: tuple[str, ...]
@@ -75,8 +75,6 @@ def route_shape(route: Route) -> RouteShape:
     """The parameter tables of `route`, worked out once per route."""
     documented = {p.name: p for p in route.params if p.location != "path"}
     extras: dict[str, Param] = {}
-    if route.api == "admin" and route.method in ("POST", "PUT"):
-        extras["shop_no"] = Param("shop_no", "body", type="number", minimum=1)
     if route.method == "GET":
         extras["fields"] = Param("fields", "query", multiple=True)
         if route.embed:

@@ -82,6 +82,8 @@ def unwrap(status: int, document: Any, route: Route) -> Any:
             raise _fault(status, f"'{root}' is not a non-negative integer", route)
         return value
     if kind == "list":
+        if isinstance(value, dict) and route.lone_object:
+            value = [value]  # the live API answers one object where the docs show a list
         if not isinstance(value, list):
             raise _fault(status, f"'{root}' is not a list", route)
         if not all(isinstance(item, dict) for item in value):

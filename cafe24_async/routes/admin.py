@@ -24,6 +24,7 @@ ROUTES: tuple[Route, ...] = (
             P('end_date', 'query', required=True, type='date', format='date'),
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -33,6 +34,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='activitylog', response_kind='object',
         params=(
             P('process_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -40,6 +42,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('apps',), action='get',
         summary='Retrieve an app information', scope='mall.read_application',
         response_root='app', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='PUT', path='/api/v2/admin/apps',
@@ -49,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('version', 'body'),
             P('extension_type', 'body', enum=('section', 'embedded')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -61,6 +67,7 @@ ROUTES: tuple[Route, ...] = (
             P('order_amount', 'body', required=True),
             P('return_url', 'body', required=True, type='string', max_length=250),
             P('automatic_payment', 'body', type='string', max_length=1, enum=('T', 'F'), default='F'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -70,6 +77,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=10, response_root='order', response_kind='object',
         params=(
             P('order_id', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -86,6 +94,7 @@ ROUTES: tuple[Route, ...] = (
             P('currency', 'query', enum=('KRW', 'USD', 'JPY', 'PHP')),
             P('limit', 'query', type='number', minimum=1, maximum=50, default=20),
             P('offset', 'query', type='number', maximum=10000, default=0),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -99,6 +108,7 @@ ROUTES: tuple[Route, ...] = (
             P('start_date', 'query', required=True, type='date', format='date'),
             P('end_date', 'query', required=True, type='date', format='date'),
             P('currency', 'query', enum=('KRW', 'USD', 'JPY', 'PHP')),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -547,6 +557,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='brand', response_kind='object',
         params=(
             P('brand_code', 'path', required=True, type='string', min_length=8, max_length=8, charset='A-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -941,6 +952,7 @@ ROUTES: tuple[Route, ...] = (
             P('status', 'query', default='all'),
             P('limit', 'query', type='number', minimum=1, maximum=500, default=10),
             P('offset', 'query', type='number', maximum=8000, default=0),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -953,6 +965,7 @@ ROUTES: tuple[Route, ...] = (
             P('type', 'body', required=True),
             P('company_registration_no', 'body', type='string', max_length=10, format='business_registration_no'),
             P('cellphone', 'body', type='string', max_length=11, format='mobile'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -966,6 +979,7 @@ ROUTES: tuple[Route, ...] = (
             P('type', 'body'),
             P('company_registration_no', 'body', type='string', max_length=10, format='business_registration_no'),
             P('cellphone', 'body', type='string', max_length=11, format='mobile'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -977,6 +991,7 @@ ROUTES: tuple[Route, ...] = (
             P('cashreceipt_no', 'path', required=True, type='number', minimum=1),
             P('order_id', 'body', required=True, type='string', format='order_id'),
             P('type', 'body', required=True),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1050,6 +1065,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='category', response_kind='object',
         params=(
             P('category_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1152,6 +1168,7 @@ ROUTES: tuple[Route, ...] = (
             P('category_no', 'path', required=True),
             P('display_group', 'body', type='number', minimum=1, maximum=3, enum=('1', '2', '3'), default=1),
             P('product_no', 'body', required=True),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1189,6 +1206,7 @@ ROUTES: tuple[Route, ...] = (
             P('category_no', 'path', required=True),
             P('product_no', 'path', required=True),
             P('display_group', 'query', type='number', minimum=1, maximum=3, enum=('1', '2', '3'), default=1),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1262,6 +1280,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('payments_control', 'body', required=True, enum=('T', 'F')),
             P('direct_url', 'body', required=True, type='string', format='url'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1491,6 +1510,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('currency',), action='get',
         summary='Retrieve currency settings', scope='mall.read_store',
         request_limit=30, response_root='currency', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/customergroups',
@@ -1811,6 +1833,7 @@ ROUTES: tuple[Route, ...] = (
             P('fixed_group', 'query', enum=('T', 'F')),
             P('limit', 'query', type='number', minimum=1, maximum=1000, default=30),
             P('offset', 'query', type='number', maximum=8000, default=0),
+            P('created_end_date', 'query', format='date'),
         ),
     ),
     Route(
@@ -1886,7 +1909,7 @@ ROUTES: tuple[Route, ...] = (
         api='admin', method='GET', path='/api/v2/admin/dashboard',
         namespace=('dashboard',), action='list',
         summary='Retrieve a dashboard', scope='mall.read_store',
-        request_limit=30, response_root='dashboard', response_kind='list',
+        request_limit=30, response_root='dashboard', response_kind='list', lone_object=True,
         params=(
             P('shop_no', 'query', default=1),
         ),
@@ -1904,6 +1927,7 @@ ROUTES: tuple[Route, ...] = (
             P('success', 'query', enum=('T', 'F')),
             P('since_log_id', 'query'),
             P('limit', 'query', type='number', minimum=1, maximum=10000),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -1956,6 +1980,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='discountcode', response_kind='object',
         params=(
             P('discount_code_no', 'path', required=True, type='number', minimum=1),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2141,6 +2166,7 @@ ROUTES: tuple[Route, ...] = (
             P('payment_gateway_name', 'query'),
             P('partner_id', 'query'),
             P('payment_method', 'query', enum=('card', 'tcash', 'icash', 'point', 'cell')),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2179,6 +2205,7 @@ ROUTES: tuple[Route, ...] = (
             P('payment_gateway_name', 'query'),
             P('partner_id', 'query'),
             P('payment_method', 'query', enum=('card', 'tcash', 'icash', 'point', 'cell')),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2189,6 +2216,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('payment_gateway_name', 'query'),
             P('partner_id', 'query'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2311,6 +2339,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('limit', 'query', type='number', minimum=1, maximum=1000, default=100),
             P('offset', 'query', type='number', maximum=15000, default=0),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2329,6 +2358,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('mains',), action='list',
         summary='Retrieve a list of main categories', scope='mall.read_category',
         request_limit=30, response_root='mains', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/mains/{display_group}/products',
@@ -2682,6 +2714,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('orders', 'inflowgroups'), action='list',
         summary='Retrieve a list of traffic source groups', scope='mall.read_order',
         response_root='inflowgroups', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='POST', path='/api/v2/admin/orders/inflowgroups',
@@ -2691,6 +2726,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('inflow_group_id', 'body', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
             P('inflow_group_name', 'body', required=True, type='string', max_length=100),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2700,6 +2736,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='inflows', response_kind='list',
         params=(
             P('group_id', 'path', required=True, type='string', max_length=40),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2712,6 +2749,7 @@ ROUTES: tuple[Route, ...] = (
             P('inflow_id', 'body', required=True, type='string', max_length=40),
             P('inflow_name', 'body', required=True, type='string', max_length=100),
             P('inflow_icon', 'body', required=True, type='string', max_length=500, format='url'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2722,6 +2760,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('group_id', 'path', required=True, type='string', max_length=40),
             P('inflow_id', 'path', required=True, type='string', max_length=40),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2734,6 +2773,7 @@ ROUTES: tuple[Route, ...] = (
             P('inflow_id', 'path', required=True, type='string', max_length=40),
             P('inflow_name', 'body', required=True, type='string', max_length=100),
             P('inflow_icon', 'body', required=True, type='string', max_length=500, format='url'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2743,6 +2783,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='inflowgroup', response_kind='object',
         params=(
             P('inflow_group_id', 'path', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2753,6 +2794,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('inflow_group_id', 'path', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
             P('inflow_group_name', 'body', required=True, type='string', max_length=100),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2787,6 +2829,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('limit', 'query', type='number', minimum=1, maximum=500, default=10),
             P('offset', 'query', type='number', maximum=10000, default=0),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2798,6 +2841,7 @@ ROUTES: tuple[Route, ...] = (
             P('sales_channel_id', 'body', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
             P('sales_channel_name', 'body', required=True, type='string', max_length=100),
             P('sales_channel_icon', 'body', required=True, type='string', max_length=500, format='url'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2807,6 +2851,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='saleschannel', response_kind='object',
         params=(
             P('sales_channel_id', 'path', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -2818,6 +2863,7 @@ ROUTES: tuple[Route, ...] = (
             P('sales_channel_id', 'path', required=True, type='string', max_length=40, charset='a-zA-Z0-9'),
             P('sales_channel_name', 'body', type='string', max_length=100),
             P('sales_channel_icon', 'body', type='string', max_length=500, format='url'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3137,6 +3183,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('order_id', 'path', required=True, type='string', format='order_id'),
             P('order_item_code', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3558,6 +3605,7 @@ ROUTES: tuple[Route, ...] = (
             P('foreign', 'query'),
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3627,6 +3675,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='paymentmethods', response_kind='list',
         params=(
             P('client_id', 'path', required=True, type='string', max_length=50),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3641,6 +3690,7 @@ ROUTES: tuple[Route, ...] = (
             P('payment_method_name', 'body', required=True, type='string', max_length=50),
             P('payment_method_url', 'body', required=True, type='string', max_length=200),
             P('available_shop_no', 'body'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3651,6 +3701,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('client_id', 'path', required=True, type='string', max_length=50),
             P('payment_method_code', 'path', required=True, type='string', max_length=50),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3665,6 +3716,7 @@ ROUTES: tuple[Route, ...] = (
             P('payment_method_name', 'body', type='string', max_length=50),
             P('payment_method_url', 'body', type='string', max_length=200),
             P('available_shop_no', 'body'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -3986,6 +4038,7 @@ ROUTES: tuple[Route, ...] = (
             P('soldout_message', 'body', type='string', max_length=250),
             P('product_shipping_type', 'body', enum=('D', 'C', 'E')),
             P('translate_product_material', 'body', enum=('T', 'F')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4048,6 +4101,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('products', 'customproperties'), action='get',
         summary='Retrieve user defined properties', scope='mall.read_product',
         response_root='products', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='POST', path='/api/v2/admin/products/customproperties',
@@ -4056,6 +4112,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='product', response_kind='object',
         params=(
             P('custom_properties', 'body', type='object'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4065,6 +4122,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='product', response_kind='object',
         params=(
             P('property_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4075,6 +4133,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('property_no', 'path', required=True),
             P('property_name', 'body', required=True, type='string', max_length=250),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4082,12 +4141,18 @@ ROUTES: tuple[Route, ...] = (
         namespace=('products', 'decorationimages'), action='list',
         summary='Retrieve a list of decoration images', scope='mall.read_product',
         response_root='decorationimages', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/products/icons',
         namespace=('products', 'icons'), action='list',
         summary='Retrieve a list of icons', scope='mall.read_product',
         request_limit=30, response_root='icons', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='POST', path='/api/v2/admin/products/images',
@@ -4096,6 +4161,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='images', response_kind='list',
         params=(
             P('image', 'body', required=True),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4506,6 +4572,7 @@ ROUTES: tuple[Route, ...] = (
             P('product_no', 'path', required=True),
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4517,6 +4584,7 @@ ROUTES: tuple[Route, ...] = (
             P('product_no', 'path', required=True),
             P('author_id', 'body', required=True, type='string', max_length=20),
             P('memo', 'body', required=True),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4527,6 +4595,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('product_no', 'path', required=True),
             P('memo_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4537,6 +4606,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('product_no', 'path', required=True),
             P('memo_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4549,6 +4619,7 @@ ROUTES: tuple[Route, ...] = (
             P('memo_no', 'path', required=True),
             P('author_id', 'body', required=True, type='string', max_length=20),
             P('memo', 'body', required=True),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4558,6 +4629,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='option', response_kind='object',
         params=(
             P('product_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4719,6 +4791,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('product_no', 'path', required=True),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4752,6 +4825,7 @@ ROUTES: tuple[Route, ...] = (
             P('inventory_control_type', 'body', enum=('A', 'B')),
             P('display_soldout', 'body', enum=('T', 'F')),
             P('safety_inventory', 'body'),
+            P('supply_price', 'body', type='number', minimum=0),
         ),
     ),
     Route(
@@ -4882,6 +4956,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('recipes',), action='list',
         summary='Retrieve a list of recipes', scope='mall.read_application',
         response_root='recipes', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='POST', path='/api/v2/admin/recipes',
@@ -4891,6 +4968,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('recipe_code', 'body', required=True),
             P('trigger_settings', 'body', type='object'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -4900,6 +4978,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='recipe', response_kind='object',
         params=(
             P('recipe_code', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5334,6 +5413,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=10, response_root='scripttag', response_kind='object',
         params=(
             P('script_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5468,6 +5548,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='serialcoupon', response_kind='object',
         params=(
             P('coupon_no', 'path', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5602,6 +5683,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('shippingmanager',), action='get',
         summary='Retrieve activation information for Shipping Manager', scope='mall.read_store',
         response_root='shippingmanager', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/shippingorigins',
@@ -5612,6 +5696,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5628,6 +5713,7 @@ ROUTES: tuple[Route, ...] = (
             P('zipcode', 'body', type='string', min_length=2, max_length=14),
             P('contact', 'body', type='string', max_length=20, format='phone'),
             P('secondary_contact', 'body', type='string', max_length=20, format='phone'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5637,6 +5723,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='shippingorigin', response_kind='object',
         params=(
             P('origin_code', 'path', required=True, type='string', min_length=8, max_length=8, charset='A-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5646,6 +5733,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='shippingorigin', response_kind='object',
         params=(
             P('origin_code', 'path', required=True, type='string', min_length=8, max_length=8, charset='A-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5663,6 +5751,7 @@ ROUTES: tuple[Route, ...] = (
             P('zipcode', 'body', type='string', min_length=2, max_length=14),
             P('address1', 'body', type='string', max_length=255),
             P('address2', 'body', type='string', max_length=255),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5670,6 +5759,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('shops',), action='list',
         summary='Retrieve a list of shops', scope='mall.read_store',
         request_limit=30, response_root='shops', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/shops/{shop_no}',
@@ -5702,6 +5794,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('sms', 'balance'), action='get',
         summary='Retrieve the SMS balance', scope='mall.read_notification',
         response_root='sms', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/sms/senders',
@@ -5712,6 +5807,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5848,6 +5944,7 @@ ROUTES: tuple[Route, ...] = (
             P('subscription_state', 'query', enum=('U', 'P', 'C')),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=20),
             P('offset', 'query', type='number', maximum=5000, default=0),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5882,6 +5979,7 @@ ROUTES: tuple[Route, ...] = (
             P('use_virtual_phone_no', 'body', enum=('T', 'F'), default='F'),
             P('items', 'body', type='object'),
             P('max_delivery_limit', 'body', type='number', minimum=0, maximum=12, enum=('0', '2', '3', '4', '6', '10', '12')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5974,6 +6072,7 @@ ROUTES: tuple[Route, ...] = (
             P('receiver_cellphone', 'body', type='string', max_length=20),
             P('shipping_message', 'body'),
             P('subscription_state', 'body', enum=('U', 'P', 'C')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -5992,6 +6091,7 @@ ROUTES: tuple[Route, ...] = (
             P('subscription_item_id', 'body', required=True, type='number', minimum=1),
             P('changed_variant_code', 'body', type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('max_delivery_limit', 'body', type='number', minimum=0, maximum=12, enum=('0', '2', '3', '4', '6', '10', '12')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6104,6 +6204,7 @@ ROUTES: tuple[Route, ...] = (
             P('permission_product_delete', 'body', enum=('T', 'F'), default='T'),
             P('permission_order_menu', 'body', enum=('T', 'F'), default='T'),
             P('permission_amount_inquiry', 'body', enum=('T', 'F'), default='F'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6190,6 +6291,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='user', response_kind='object',
         params=(
             P('user_id', 'path', required=True, type='string', min_length=4, max_length=16, charset='a-z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6225,6 +6327,7 @@ ROUTES: tuple[Route, ...] = (
             P('permission_product_delete', 'body', enum=('T', 'F')),
             P('permission_order_menu', 'body', enum=('T', 'F')),
             P('permission_amount_inquiry', 'body', enum=('T', 'F')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6234,6 +6337,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='supplier', response_kind='object',
         params=(
             P('supplier_code', 'path', required=True, type='string', min_length=8, max_length=8, charset='A-Z0-9'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6301,6 +6405,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('taxmanager',), action='get',
         summary='Retrieve activation information for Tax Manager', scope='mall.read_store',
         response_root='taxmanager', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/themes',
@@ -6309,6 +6416,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='themes', response_kind='list',
         params=(
             P('type', 'query', required=True, enum=('pc', 'mobile'), default='pc'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6318,6 +6426,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='count', response_kind='count',
         params=(
             P('type', 'query', enum=('pc', 'mobile'), default='pc'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6327,6 +6436,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='theme', response_kind='object',
         params=(
             P('skin_no', 'path', required=True, type='number', minimum=1),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6337,6 +6447,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('skin_no', 'path', required=True),
             P('path', 'query', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6349,6 +6460,7 @@ ROUTES: tuple[Route, ...] = (
             P('path', 'body', required=True),
             P('source', 'body'),
             P('display_location', 'body'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6427,6 +6539,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('translations', 'themes'), action='list',
         summary='Retrieve a list of theme translations', scope='mall.read_translation',
         response_root='themes', response_kind='list',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='GET', path='/api/v2/admin/translations/themes/{skin_no}',
@@ -6436,6 +6551,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('skin_no', 'path', required=True),
             P('language_code', 'query', required=True),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6446,6 +6562,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('skin_no', 'path', required=True),
             P('skin_translation', 'body', type='object'),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6537,6 +6654,7 @@ ROUTES: tuple[Route, ...] = (
             P('search_type', 'query', enum=('member_Id', 'name')),
             P('keyword', 'query'),
             P('admin_type', 'query', enum=('P', 'A')),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6564,6 +6682,7 @@ ROUTES: tuple[Route, ...] = (
             P('since_log_id', 'query'),
             P('limit', 'query', type='number', minimum=1, maximum=10000),
             P('event_no', 'query'),
+            P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
     Route(
@@ -6571,6 +6690,9 @@ ROUTES: tuple[Route, ...] = (
         namespace=('webhooks', 'setting'), action='get',
         summary='Retrieve webhook settings', scope='mall.read_application',
         response_root='webhook', response_kind='object',
+        params=(
+            P('shop_no', 'query', type='number', minimum=1, default=1),
+        ),
     ),
     Route(
         api='admin', method='PUT', path='/api/v2/admin/webhooks/setting',
@@ -6579,6 +6701,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='webhook', response_kind='object',
         params=(
             P('reception_status', 'body', enum=('T', 'F')),
+            P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
     ),
 )

@@ -91,6 +91,9 @@ class Route:
     embed: tuple[str, ...] = ()
     response_root: str | None = None
     response_kind: ResponseKind = "object"
+    #: The live API may answer one object where the reference shows a list: it is read
+    #: as a one-element list (a correction from spec/overrides.json).
+    lone_object: bool = False
     #: True for paths of the older reference that the current inventory replaced.
     legacy: bool = False
     #: For legacy rows: the current path that replaced this one, when known.

@@ -46,6 +46,9 @@ class Server:
     process: subprocess.Popen[str]
     port: int
     tokens_file: str | None
+    #: With `serve(..., log=True)`: each mall's requests as the server saw them,
+    #: [arrival time, status, route path], filled in once the server has stopped.
+    requests: dict[str, list[list[Any]]] = attrs.field(factory=dict)
 
     @property
     def root_url(self) -> str:
@@ -82,10 +85,18 @@ def serve(
     config: dict[str, Any] | None = None,
     malls: int = 0,
     records: int = 0,
+    log: bool = False,
+    foreign_burst: int = 0,
 ) -> Iterator[Server]:
-    """Run a benchmark server in a child process for the duration of the block."""
+    """Run a benchmark server in a child process for the duration of the block.
+
+    With `log` (sandbox), `Server.requests` holds what reached the server once
+    the block is left; with `foreign_burst`, the other app of the config's
+    `foreign_rate` calls in bursts of that many.
+    """
     with tempfile.TemporaryDirectory(prefix="cafe24-bench-") as tmp:
         tokens_file = os.path.join(tmp, "tokens.json") if kind == "sandbox" else None
+        log_file = os.path.join(tmp, "requests.json") if log else None
         command = [sys.executable, "-m", "benchmarks.server", "--kind", kind]
         if config is not None:
             command += ["--config", json.dumps(config)]
@@ -95,14 +106,23 @@ def serve(
             command += ["--records", str(records)]
         if tokens_file:
             command += ["--tokens-out", tokens_file]
+        if log_file:
+            command += ["--log-out", log_file]
+        if foreign_burst:
+            command += ["--foreign-burst", str(foreign_burst)]
         process = subprocess.Popen(
             command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
+        server: Server | None = None
         try:
             port = _wait_ready(process)
-            yield Server(process, port, tokens_file)
+            server = Server(process, port, tokens_file)
+            yield server
         finally:
             _stop(process)
+            if server is not None and log_file is not None and os.path.exists(log_file):
+                with open(log_file, encoding="utf-8") as fh:
+                    server.requests.update(json.load(fh))
 
 
 def _wait_ready(process: subprocess.Popen[str]) -> int:
@@ -202,3 +222,14 @@ def machine() -> dict[str, str]:
 
 def ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
+
+
+def busiest_second(arrivals: list[float], period: float = 1.0) -> int:
+    """The most requests that arrived within any closed window of `period` seconds."""
+    times = sorted(arrivals)
+    most = first = 0
+    for last, at in enumerate(times):
+        while times[first] < at - period:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

@@ -20,7 +20,17 @@ Two kinds:
 Either prints `READY <port>` on one line once it accepts connections, and runs
 until its standard input closes or it is terminated.
 
+Two sandbox options serve the pacing benchmarks and tests:
+
+- `--log-out FILE`: when the server stops, write each mall's API requests as the
+  server saw them (arrival time on its monotonic clock, status, route) to FILE,
+  so a test can check what reached the server in any one second;
+- `--foreign-burst CALLS`: the other app of the config's `foreign_rate` makes
+  its calls in bursts of CALLS at once instead of at a steady rate.
+
     python -m benchmarks.server --kind sandbox --config '{"leak_rate": 100}' --malls 10 --tokens-out t.json
+    python -m benchmarks.server --kind sandbox --config '{"foreign_rate": 5}' --malls 2 \\
+        --foreign-burst 10 --log-out requests.json
     python -m benchmarks.server --kind synthetic --records 1000000
 """
 
@@ -38,6 +48,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import attrs
+
 HOST = "127.0.0.1"
 #: `X-Api-Call-Limit` of the synthetic server: a bucket no benchmark fills.
 SYNTHETIC_LIMIT = "1/1000000"
@@ -53,10 +65,12 @@ def mall_names(count: int, prefix: str = "m") -> tuple[str, ...]:
 # -- the sandbox ---------------------------------------------------------------------
 
 
-def _sandbox_config(raw: dict[str, Any], malls: tuple[str, ...]) -> Any:
-    from cafe24_async.sandbox import SandboxConfig
+def _sandbox_config(raw: dict[str, Any], malls: tuple[str, ...], logged: bool = False) -> Any:
+    from cafe24_async.sandbox import FaultConfig, SandboxConfig
 
     settings = dict(raw)
+    if "faults" in settings:
+        settings["faults"] = FaultConfig(**settings["faults"])
     if "items_per_order" in settings:
         settings["items_per_order"] = tuple(settings["items_per_order"])
     if "dataset_end" in settings:
@@ -65,24 +79,55 @@ def _sandbox_config(raw: dict[str, Any], malls: tuple[str, ...]) -> Any:
         settings["malls"] = malls
     elif "malls" in settings:
         settings["malls"] = tuple(settings["malls"])
-    # Nothing reads the request log in a benchmark; keep it from costing time.
-    settings.setdefault("request_log_size", 1)
+    # Unless it is written out, nothing reads the request log: keep it from costing time.
+    settings.setdefault("request_log_size", LOG_SIZE if logged else 1)
     return SandboxConfig(**settings)
 
 
-async def run_sandbox(config: Any, port: int, tokens_out: str | None, stop: asyncio.Event) -> None:
+#: Requests the sandbox keeps for `--log-out`.
+LOG_SIZE = 1_000_000
+
+
+@attrs.frozen
+class SandboxRun:
+    """How to run the sandbox: where its outputs go and which other app it plays."""
+
+    port: int = 0
+    tokens_out: str | None = None
+    log_out: str | None = None
+    #: The other app's calls per burst on every configured mall (0: a steady rate).
+    foreign_burst: int = 0
+
+
+async def run_sandbox(config: Any, run: SandboxRun, stop: asyncio.Event) -> None:
     from cafe24_async.sandbox import Sandbox
 
-    sandbox = Sandbox(config, HOST, port)
+    sandbox = Sandbox(config, HOST, run.port)
     await sandbox.start()
     try:
-        if tokens_out:
+        for mall_id in config.malls:
+            sandbox.state.mall(mall_id).bucket.foreign_burst = run.foreign_burst
+        if run.tokens_out:
             tokens = {mall_id: sandbox.issue_token(mall_id) for mall_id in config.malls}
-            _write_json(tokens_out, tokens)
+            _write_json(run.tokens_out, tokens)
         print(f"READY {sandbox.port}", flush=True)
         await stop.wait()
     finally:
         await sandbox.close()
+        if run.log_out:
+            _write_json(run.log_out, request_log(sandbox))
+
+
+def request_log(sandbox: Any) -> dict[str, list[list[Any]]]:
+    """Each mall's API requests, oldest first: [arrival time, status, route path]."""
+    log: dict[str, list[list[Any]]] = {}
+    for entry in sandbox.requests:
+        if entry.api in (None, "oauth") or not entry.mall_id:
+            continue
+        log.setdefault(entry.mall_id, []).append([entry.at, entry.status, entry.path])
+    return log
+
+
 
 
 def _write_json(path: str, data: Any) -> None:
@@ -254,8 +299,9 @@ async def main_async(args: argparse.Namespace) -> None:
         _watch_stdin(loop, stop)
     if args.kind == "sandbox":
         malls = mall_names(args.malls) if args.malls else ()
-        config = _sandbox_config(json.loads(args.config or "{}"), malls)
-        await run_sandbox(config, args.port, args.tokens_out, stop)
+        config = _sandbox_config(json.loads(args.config or "{}"), malls, logged=bool(args.log_out))
+        run = SandboxRun(args.port, args.tokens_out, args.log_out, args.foreign_burst or 0)
+        await run_sandbox(config, run, stop)
     else:
         await run_synthetic(args.records, args.port, stop)
 
@@ -267,6 +313,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", help="JSON object of SandboxConfig fields (sandbox)")
     parser.add_argument("--malls", type=int, default=0, help="serve malls m0000.. (sandbox)")
     parser.add_argument("--tokens-out", help="write a token per mall here (sandbox)")
+    parser.add_argument("--log-out", help="at exit, write each mall's requests here (sandbox)")
+    parser.add_argument("--foreign-burst", type=int, metavar="CALLS",
+                        help="the config's other app calls in bursts of CALLS (sandbox)")
     parser.add_argument("--records", type=int, default=1000, help="products served (synthetic)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

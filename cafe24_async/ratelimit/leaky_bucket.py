@@ -19,11 +19,11 @@ This subclass adds what aiolimiter has no public way to do:
   server fuller than the estimate.
 
 - foreign use: other apps draining the same bucket leave this client less than
-  the full drain rate. Between two reports the server's count moves by our calls
-  plus theirs minus the drain, so `(used - used_before) - ours + drain * dt` is
-  what the others used; a time-decayed average of it is `foreign_rate`, and the
-  local bucket drains at `leak_rate - foreign_rate`. (The sum telescopes, so the
-  ±1 rounding of each report does not add up.)
+  the full drain rate. `ForeignUse` (ratelimit.foreign) estimates their calls
+  per second from the reports, each matched with the call it answers (`sent()`
+  hands out the ticket), and the local bucket drains at `leak_rate` less that.
+  The estimate is a lower bound: out-of-order answers and rounding cannot
+  invent another app, so the pace is never held down by one that is not there.
 
 It touches aiolimiter's private `_level`, `_leak`, `_wake_next`, `_waiters` and
 `_waker_handle`; a test fails if those change in a new aiolimiter release.
@@ -31,15 +31,18 @@ It touches aiolimiter's private `_level`, `_leak`, `_wake_next`, `_waiters` and
 
 from __future__ import annotations
 
-import math
-
 from aiolimiter import AsyncLimiter
+
+from cafe24_async.ratelimit.foreign import ForeignUse, Ticket
+
+#: The drain the bucket keeps for this client whatever other apps are thought to use.
+MIN_DRAIN_SHARE = 0.05
 
 
 class ServerSyncedBucket(AsyncLimiter):
     """A leaky bucket of `capacity` calls draining `leak_rate` calls per second."""
 
-    __slots__ = ("_f_calls", "_f_time", "_prev_report", "in_flight", "leak_rate", "reported")
+    __slots__ = ("foreign", "in_flight", "leak_rate", "reported")
 
     def __init__(self, capacity: float, leak_rate: float) -> None:
         if capacity < 1 or leak_rate <= 0:
@@ -48,11 +51,10 @@ class ServerSyncedBucket(AsyncLimiter):
         self.leak_rate = leak_rate
         #: Calls allowed and not yet answered.
         self.in_flight = 0
-        self._prev_report: tuple[float, float] | None = None
         #: True once the server has reported the bucket's level.
         self.reported = False
-        self._f_calls = 0.0
-        self._f_time = 0.0
+        #: Other apps' use of the bucket, learnt from the reports.
+        self.foreign = ForeignUse()
 
     def __repr__(self) -> str:
         return (
@@ -115,42 +117,44 @@ class ServerSyncedBucket(AsyncLimiter):
         if self._waiters or self._waker_handle is not None:
             self._wake_next()
 
+    def sent(self) -> Ticket:
+        """A call let through goes out now: the ticket to hand back with its report."""
+        return self.foreign.sent(self._loop.time())
+
     @property
     def foreign_rate(self) -> float:
         """Calls per second other users of the bucket are estimated to make."""
-        return max(0.0, self._f_calls / self._f_time) if self._f_time > 0 else 0.0
+        return self.foreign.rate(self._last_check, self.capacity, self.leak_rate)
 
-    def sync(self, used: float, capacity: float | None = None, counted: bool = True) -> None:
+    def sync(
+        self, used: float, capacity: float | None = None, counted: bool = True, ticket: Ticket | None = None
+    ) -> None:
         """Take in the server's report `used/capacity` (the larger level wins).
 
-        `counted` is False for a refused (429) call, which the server did not add.
+        `counted` is False for a refused (429) call, which the server did not add;
+        `ticket` is the reported call's, from `sent()` (without one, nothing is learnt
+        about other apps).
         """
         self._leak()
-        self.reported = True
         if capacity is not None and capacity >= 1:
             self.max_rate = capacity
-        self._learn_foreign_use(float(used), counted)
-        drain = max(self.leak_rate * 0.05, self.leak_rate - self.foreign_rate)
+        self.foreign.report(ticket, self._last_check, float(used), self.capacity, self.leak_rate, counted)
+        self._take_level(float(used))
+
+    def fill(self, ticket: Ticket | None = None) -> None:
+        """A refusal without a report (a bare 429): the bucket is full, and the call
+        was not counted."""
+        self._leak()
+        self.foreign.report(ticket, self._last_check, None, self.capacity, self.leak_rate, counted=False)
+        self._take_level(self.capacity)
+
+    def _take_level(self, used: float) -> None:
+        """The server's level is known: drain at what other apps leave, never below it."""
+        self.reported = True
+        drain = max(self.leak_rate * MIN_DRAIN_SHARE, self.leak_rate - self.foreign_rate)
         self._rate_per_sec = drain
         self.time_period = self.max_rate / drain
         if used > self._level:
-            self._level = min(float(used), float(self.max_rate))
+            self._level = min(used, float(self.max_rate))
         if self._waiters or self._waker_handle is not None:
             self._wake_next()
-
-    def _learn_foreign_use(self, used: float, counted: bool) -> None:
-        now = self._last_check  # the loop time `sync` just leaked to
-        previous, self._prev_report = self._prev_report, (now, used)
-        if previous is None:
-            return
-        then, used_before = previous
-        dt = now - then
-        drained = self.leak_rate * dt
-        if dt <= 0 or used_before < drained:
-            return  # the bucket may have run dry in between: the drain is unknown
-        others = used - used_before - (1.0 if counted else 0.0) + drained
-        decay = math.exp(-dt / (2 * self.max_rate / self.leak_rate))
-        # No clipping per sample: answers overtake each other, so one gap is
-        # too large and the next too small; only their sum is meaningful.
-        self._f_calls = self._f_calls * decay + others
-        self._f_time = self._f_time * decay + dt

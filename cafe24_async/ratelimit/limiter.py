@@ -17,6 +17,7 @@ import attrs
 from cafe24_async.clock import Clock
 from cafe24_async.ratelimit.headers import header_float, parse_call_limit
 from cafe24_async.ratelimit.leaky_bucket import ServerSyncedBucket
+from cafe24_async.ratelimit.permit import Permit, current, drop, hold
 from cafe24_async.ratelimit.window import SlidingWindow
 from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
@@ -103,7 +104,8 @@ class FirstReportGate:
 
 class _BucketLimiter:
     """What the two bucket limiters share: the server-synced bucket behind the
-    first-report gate, and the release that ends a call's stay in flight."""
+    first-report gate, the permit each call holds (see `ratelimit.permit`), and
+    the release that ends a call's stay in flight."""
 
     def __init__(self, bucket: ServerSyncedBucket, clock: Clock, stats: MallStats) -> None:
         self.bucket = bucket
@@ -124,9 +126,30 @@ class _BucketLimiter:
             self._gate.leave()
             raise
 
-    def release(self) -> None:
+    def _leave(self) -> None:
+        """Give back what `_enter` took."""
         self.bucket.release()
         self._gate.leave()
+
+    def _send(self, permit: Permit) -> None:
+        """The call goes out now: its ticket is what its report will be read with."""
+        permit.ticket = self.bucket.sent()
+        hold(permit)
+
+    def _sync(self, status: int, used: float, capacity: float) -> None:
+        """Take in a report of the bucket's level, for the running task's call."""
+        permit = current(self)
+        ticket = permit.ticket if permit is not None else None
+        self.bucket.sync(used, capacity, counted=status != 429, ticket=ticket)
+
+    def _fill(self) -> None:
+        """A 429 without a report: the bucket is full."""
+        permit = current(self)
+        self.bucket.fill(permit.ticket if permit is not None else None)
+
+    def release(self) -> None:
+        drop(self)
+        self._leave()
 
 
 class LeakyBucketLimiter(_BucketLimiter):
@@ -146,26 +169,39 @@ class LeakyBucketLimiter(_BucketLimiter):
         return self.settings.route_ceiling(route)
 
     async def acquire(self, route: Route) -> None:
+        permit = Permit(self)
         if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):
-            return  # room now and nobody queued: no wait, and nothing to count
+            self._send(permit)  # room now and nobody queued: no wait, and nothing to count
+            return
         started = self._clock.monotonic()
         await self._enter(self.ceiling(route))
         if self.window is not None:
             try:
                 await self.window.acquire()
             except BaseException:
-                self.release()  # cancelled after the bucket let it through: give the place back
+                self._leave()  # cancelled after the bucket let it through: give the place back
                 raise
+            permit.windowed = True
+        self._send(permit)
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
-            self.bucket.sync(used, capacity, counted=status != 429)
+            self._sync(status, used, capacity)
             self._stats.server_level, self._stats.server_capacity = used, capacity
         elif status == 429:
-            self.bucket.sync(self.bucket.capacity)
+            self._fill()
+
+    def release(self) -> None:
+        permit = drop(self)
+        window = self.window
+        # Without its permit (released from another task) a call is taken to have
+        # gone out, as every call does on the request path.
+        if window is not None and (permit.windowed if permit is not None else window.in_flight > 0):
+            window.release()
+        self._leave()
 
 
 class TokenBucketLimiter(_BucketLimiter):
@@ -196,6 +232,7 @@ class TokenBucketLimiter(_BucketLimiter):
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
         await self._enter()
+        self._send(Permit(self))
         self._stats.bucket_wait_seconds += self._clock.monotonic() - started
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
@@ -212,9 +249,9 @@ class TokenBucketLimiter(_BucketLimiter):
         self.bucket.leak_rate = rate / cost
         if remaining is not None:
             spent = min(tokens, max(0.0, tokens - remaining)) / cost
-            self.bucket.sync(spent, capacity, counted=status != 429)
+            self._sync(status, spent, capacity)
         elif status == 429:
-            self.bucket.sync(self.bucket.capacity)
+            self._fill()
 
 
 class FixedWindowLimiter:

@@ -1,8 +1,16 @@
-"""At most N calls in any window of `period` seconds.
+"""At most N requests reaching the server in any `period` seconds.
 
-The docs treat more than 10 requests in one second from one source as abnormal.
-A leaky bucket of 40 would let 40 go at once, so the mall's calls also pass this
-sliding window, which remembers the start times of the last N calls.
+The docs treat more than 10 requests in one second from one source as
+abnormal. A leaky bucket of 40 would let 40 go at once, so the mall's calls
+also pass this window, and it has to hold where it counts: at the server. A
+request arrives some time after it is let through (requests sent together over
+freshly opened connections arrive bunched, later than sent), so counting start
+times is not enough. Here a request keeps its place from the moment it is let
+through until `period` seconds after its answer came back (`release`), and a
+new request goes only while fewer than N places are taken. A request that has
+left its place arrived before its answer, so more than `period` before any
+request let through after that: no `period` at the server holds more than N,
+retries included. When the window binds it costs one round trip per N requests.
 """
 
 from __future__ import annotations
@@ -20,20 +28,46 @@ class SlidingWindow:
         self.max_calls = max_calls
         self.period = period
         self._clock = clock
-        self._starts: deque[float] = deque(maxlen=max_calls)
+        #: Requests let through and not yet answered.
+        self.in_flight = 0
+        #: When the latest requests were answered, oldest first.
+        self._answered: deque[float] = deque(maxlen=max_calls)
         self._lock = asyncio.Lock()
+        self._answer = asyncio.Event()
 
     def __repr__(self) -> str:
-        return f"SlidingWindow(max_calls={self.max_calls}, period={self.period:g}s)"
+        return (
+            f"SlidingWindow(max_calls={self.max_calls}, period={self.period:g}s, "
+            f"in_flight={self.in_flight})"
+        )
 
-    def seconds_until_free(self) -> float:
-        if len(self._starts) < self.max_calls:
+    def seconds_until_free(self) -> float | None:
+        """0 when a request may go now, else the seconds until a place frees; None
+        while every place is held by a request still waiting for its answer."""
+        now = self._clock.monotonic()
+        recent = [at for at in self._answered if at + self.period > now]
+        taken = self.in_flight + len(recent)
+        if taken < self.max_calls:
             return 0.0
-        return max(0.0, self._starts[0] + self.period - self._clock.monotonic())
+        if not recent:
+            return None
+        return recent[taken - self.max_calls] + self.period - now
 
     async def acquire(self) -> None:
-        """Wait until a call may start, and count it as started."""
+        """Wait until a request may go, and count it as in flight."""
         async with self._lock:
-            while (wait := self.seconds_until_free()) > 0:
-                await self._clock.sleep(wait)
-            self._starts.append(self._clock.monotonic())
+            while (wait := self.seconds_until_free()) != 0:
+                if wait is None:
+                    self._answer.clear()
+                    await self._answer.wait()
+                else:
+                    await self._clock.sleep(wait)
+            self.in_flight += 1
+
+    def release(self) -> None:
+        """A request let through got its answer (or failed) now."""
+        if self.in_flight <= 0:
+            raise RuntimeError("release() without a matching acquire()")
+        self.in_flight -= 1
+        self._answered.append(self._clock.monotonic())
+        self._answer.set()

@@ -25,8 +25,11 @@ never have to agree. The semantics are those of the in-process
 - first-report gate: until some process has seen the server's report for the
   mall, only one call at a time is let through, across all processes (for at
   most `probe_timeout` seconds per probing call).
-- per-second cap: `max_per_second` is kept in Redis too (admit times of the
-  last second), so it also holds for the processes together.
+- per-second cap: `max_per_second` is kept in Redis too, so it also holds for
+  the processes together, and as in `SlidingWindow` a call holds its place
+  from its admission until a second after its answer (its report), so that no
+  second at the server sees more; while every place is held by a call still in
+  flight, the answer is to ask again after `ANSWER_POLL` seconds.
 
 What it does not do: estimate other apps' drain rate (the in-process bucket's
 `foreign_rate`); other apps' use is taken in through the reports only.
@@ -35,7 +38,7 @@ Keys (the braces are literal: they keep a mall's keys in one Redis Cluster slot)
 
     <prefix>:{<client_id>:<mall_id>}:bucket      hash: level, ts, cap, rep, probe
     <prefix>:{<client_id>:<mall_id>}:inflight    sorted set: call -> lease end
-    <prefix>:{<client_id>:<mall_id>}:second      sorted set: call -> admit time
+    <prefix>:{<client_id>:<mall_id>}:second      sorted set: call -> answer time (lease end while in flight)
 
 Each expires `key_ttl` seconds after its last use, so Redis does not fill up
 with malls nobody calls any more.
@@ -74,11 +77,14 @@ log = logging.getLogger("cafe24_async.ratelimit")
 
 #: Stands for "the bucket is full" in a report without a figure (a bare 429).
 FULL = 1_000_000_000
+#: Seconds to wait before asking again while every per-second place is held by a
+#: call still waiting for its answer.
+ANSWER_POLL = 0.05
 
 #: KEYS: bucket hash, in-flight sorted set, per-second sorted set.
 #: ARGV: op ("acquire" | "report"), default capacity, leak rate, key ttl (ms), then
 #:   acquire: ceiling (0: none), call id, lease (s), max per second (0: none),
-#:            probe timeout (s; 0: no first-report gate)
+#:            probe timeout (s; 0: no first-report gate), answer poll (s)
 #:   report:  call id to release ("" : none), used (-1: no report), reported capacity (0: none)
 #: Returns {wait, level, capacity} as strings: wait 0 = admitted, > 0 = seconds until
 #: room, -1 = waiting for the first report of the server.
@@ -114,10 +120,15 @@ if op == 'acquire' then
   elseif level + 1 > limit + 1e-9 then
     wait = (level + 1 - limit) / rate
   elseif per_second > 0 then
+    -- a place frees a second after its call's answer; calls in flight hold theirs
     redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 1)
     if redis.call('ZCARD', KEYS[3]) >= per_second then
-      local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-      wait = math.max(0.001, tonumber(oldest[2]) + 1 - now)
+      local oldest = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2])
+      if oldest > now then
+        wait = tonumber(ARGV[10]) or 0.05
+      else
+        wait = math.max(0.001, oldest + 1 - now)
+      end
     end
   end
   if wait == 0 then
@@ -125,12 +136,15 @@ if op == 'acquire' then
     if gate > 0 and not rep then probe = now + gate end
     redis.call('ZADD', KEYS[2], now + tonumber(ARGV[7]), ARGV[6])
     if per_second > 0 then
-      redis.call('ZADD', KEYS[3], now, ARGV[6])
+      redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]), ARGV[6])
       redis.call('PEXPIRE', KEYS[3], ttl)
     end
   end
 else
-  if ARGV[5] ~= '' then redis.call('ZREM', KEYS[2], ARGV[5]) end
+  if ARGV[5] ~= '' then
+    redis.call('ZREM', KEYS[2], ARGV[5])
+    redis.call('ZADD', KEYS[3], 'XX', now, ARGV[5])
+  end
   local used = tonumber(ARGV[6])
   if used >= 0 then
     local reported = tonumber(ARGV[7])
@@ -345,7 +359,9 @@ class RedisLeakyBucketLimiter:
         call = f"{self._tag}:{next(self._ids)}"
         per_second = self.settings.max_per_second or 0
         options = self._options
-        args = self._args("acquire", ceiling or 0, call, options.lease, per_second, options.probe_timeout)
+        args = self._args(
+            "acquire", ceiling or 0, call, options.lease, per_second, options.probe_timeout, ANSWER_POLL
+        )
         while True:
             try:
                 answer = await self.bucket.run(self.keys, args)

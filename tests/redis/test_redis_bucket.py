@@ -162,3 +162,18 @@ async def test_clients_sharing_the_bucket_take_in_another_apps_use(
             await client.close()
         for shared in buckets:
             await shared.aclose()
+
+
+async def test_a_place_in_the_second_lasts_until_a_second_after_the_answer(bucket: RedisBucket) -> None:
+    """As in the in-process window: a call holds its per-second place while in flight
+    and for a second after its answer, so no second at the server sees more."""
+    keys = bucket.keys("app", "acme")
+    for i in range(3):
+        assert (await bucket.run(keys, acquire_args(40, 2.0, f"c{i}", per_second=3))).wait == 0
+    await asyncio.sleep(0.3)  # the answers take a while
+    in_flight = await bucket.run(keys, acquire_args(40, 2.0, "c3", per_second=3))
+    assert 0 < in_flight.wait <= 0.05  # only an answer can free a place: ask again soon
+    await bucket.run(keys, report_args(40, 2.0, "c0", used=3, reported=40))
+    answered = await bucket.run(keys, acquire_args(40, 2.0, "c3", per_second=3))
+    assert 0.9 < answered.wait <= 1.0  # a second after c0's answer, not after its admission
+    assert answered.level == pytest.approx(3, abs=0.1)

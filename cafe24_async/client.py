@@ -30,6 +30,7 @@ from cafe24_async.clock import Clock, SystemClock
 from cafe24_async.context import Credentials, MallContext
 from cafe24_async.errors import ClientClosedError, ConfigurationError
 from cafe24_async.mall import Mall
+from cafe24_async.pipeline.build import POLICIES, UnknownParams
 from cafe24_async.ratelimit.limiter import (
     FixedWindowLimiter,
     LeakyBucketLimiter,
@@ -117,6 +118,7 @@ class Cafe24:
         session: aiohttp.ClientSession | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] | None = None,
         typed: bool = False,
+        unknown_params: UnknownParams = "error",
         refresh_margin: float = 300.0,
         clock: Clock | None = None,
         shared_bucket: SharedBucket | None = None,
@@ -139,6 +141,8 @@ class Cafe24:
         self.pool = checks.settings("pool", pool, PoolSettings)
         if not isinstance(typed, bool):
             raise ConfigurationError("typed must be True or False")
+        if unknown_params not in POLICIES:
+            raise ConfigurationError(f"unknown_params must be one of {', '.join(POLICIES)}")
         checks.number("refresh_margin", refresh_margin)
         checks.text("api_version", api_version, optional=True)
         checks.instance("session", session, aiohttp.ClientSession, "an aiohttp.ClientSession")
@@ -165,7 +169,7 @@ class Cafe24:
         #: What every mall is given: settings, clock, lifecycle, base URLs, credentials.
         self.context = MallContext(
             rate_limit=self.rate_limit, retry=self.retry, quota=self.quota, typed=typed,
-            refresh_margin=refresh_margin, clock=self.clock, lifecycle=self,
+            unknown_params=unknown_params, refresh_margin=refresh_margin, clock=self.clock, lifecycle=self,
             credentials=self.credentials, token_store=self.token_store,
             base_urls={"admin": self.base_url, "front": self.base_url,
                        "analytics": self.analytics_base_url, "dcollection": self.dcollection_base_url},

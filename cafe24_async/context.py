@@ -18,6 +18,7 @@ from cafe24_async.auth.stores import TokenStore
 from cafe24_async.auth.token import Token
 from cafe24_async.backoff import RetrySettings
 from cafe24_async.clock import Clock
+from cafe24_async.pipeline.build import UnknownParams
 from cafe24_async.pipeline.executor import Lifecycle
 from cafe24_async.ratelimit.limiter import Limiter, RateLimitSettings
 from cafe24_async.ratelimit.quota import QuotaSettings
@@ -67,6 +68,8 @@ class MallContext:
     retry: RetrySettings
     quota: QuotaSettings
     typed: bool
+    #: What a call does with an undocumented name or code: "error", "warn" or "send".
+    unknown_params: UnknownParams
     refresh_margin: float
     clock: Clock
     lifecycle: Lifecycle

@@ -126,7 +126,8 @@ class Mall:
         """
         if "request" in params or "requests" in params:
             params = with_body_records(route, params)
-        return prepare(route, args, params, self._implicit(route.api), whole_range=whole_range)
+        return prepare(route, args, params, self._implicit(route.api), whole_range=whole_range,
+                       policy=self.context.unknown_params)
 
     @functools.cache  # noqa: B019 - one entry per API, for as long as the mall lives
     def _implicit(self, api: str) -> dict[str, str] | None:

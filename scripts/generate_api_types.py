@@ -185,6 +185,7 @@ def extra_args(route: Route, iterate: bool) -> list[Arg]:
         extra.append(Arg("embed", f"Sequence[{literal(route.embed)}] | str", False))
     if iterate:
         extra.append(Arg("concurrency", "int", False))
+    extra.append(Arg("extra_params", "Mapping[str, Any]", False))  # sent unchecked
     return extra
 
 

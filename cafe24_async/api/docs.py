@@ -109,6 +109,7 @@ def signature(route: Route, extra: Iterable[str] = ()) -> inspect.Signature:
         names.append("embed")
     if route.method in ("POST", "PUT"):
         names += ["requests", "request"]
+    names.append("extra_params")  # sent unchecked: what the docs do not list yet
     names += [o for o in CALL_OPTIONS if not (extra and o == "retry_writes")]
     params += [kinds(n, kinds.KEYWORD_ONLY, default=None) for n in names if n not in seen]
     return inspect.Signature(params)

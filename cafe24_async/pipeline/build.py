@@ -17,7 +17,9 @@ documented limit. Rendering rules:
 
 from __future__ import annotations
 
+import difflib
 import functools
+import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -25,7 +27,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import attrs
@@ -34,6 +36,8 @@ from cafe24_async.clock import KST
 from cafe24_async.dates import add_months, in_korea, korea_moment, parse_date_text
 from cafe24_async.errors import ValidationError
 from cafe24_async.routes.route import Pagination, Param, Route
+
+log = logging.getLogger("cafe24_async.params")
 
 #: The docs' general cap on comma-separated values.
 MAX_LIST_ITEMS = 100
@@ -391,6 +395,12 @@ def _as_datetime(value: Any) -> datetime:
     return korea_moment(value if isinstance(value, (date, datetime)) else str(value))[0]
 
 
+#: What to do with a name the docs do not list, or a value outside a documented list
+#: of codes: refuse it (the default), send it with a warning, or send it silently.
+UnknownParams = Literal["error", "warn", "send"]
+POLICIES: tuple[UnknownParams, ...] = ("error", "warn", "send")
+
+
 def prepare(
     route: Route,
     args: Sequence[Any],
@@ -398,31 +408,35 @@ def prepare(
     implicit: Mapping[str, Any] | None = None,
     *,
     whole_range: bool = False,
+    policy: UnknownParams = "error",
 ) -> PreparedRequest:
     """Validate and render one call of `route`. Raises `ValidationError`; sends nothing.
 
     `implicit` holds values the caller need not give (the Analytics API's
     `mall_id`, filled in from the mall); a value given explicitly wins. With
     `whole_range` a date range may be longer than one request's span (a paged
-    read splits it into windows); its ends must still be in order.
+    read splits it into windows); its ends must still be in order. `policy` says
+    what happens to an undocumented name or code; `extra_params={...}` among
+    the kwargs is sent unchecked (query values, or merged into a write's body).
     """
     kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
+    extra = _extra_params(kwargs.pop("extra_params", None), route)
     path = bind_path(route, args, kwargs)
     many = kwargs.pop("requests", None)
     given = {k: v for k, v in kwargs.items() if v is not None}
     shape = route_shape(route)
     documented, extras = shape.documented, shape.extras
-    for name in given:
-        if name not in documented and name not in extras:
-            known = ", ".join(sorted(documented) + sorted(extras)) or "none"
-            raise _fail(name, f"is not a documented parameter; known: {known}", route)
+    for name in [n for n in given if n not in documented and n not in extras]:
+        extra[name] = given.pop(name)
+        _undocumented(route, shape, name, policy)
     if many is None:
         for name in shape.required:
             if name not in given:
                 raise _fail(name, "is required", route)
+    _check_codes(route, documented, given, policy)
     _check_date_span(route, given, whole_range)
     if route.method in ("POST", "PUT"):
-        return PreparedRequest(route, path, (), _build_body(route, documented, given, many))
+        return PreparedRequest(route, path, (), _build_body(route, documented, given, many, extra))
     if many is not None:
         raise _fail("requests", f"is only for POST and PUT routes, not {route.method}", route)
     query = tuple(
@@ -431,11 +445,70 @@ def prepare(
     ) if given else ()
     if route.pagination is not None:
         _check_paging(route, route.pagination, given)
+    if extra:
+        query += tuple((name, _extra_query_value(name, value, route)) for name, value in extra.items())
     return PreparedRequest(route, path, query, None)
 
 
+def _extra_params(value: Any, route: Route) -> dict[str, Any]:
+    """The caller's `extra_params`: a mapping of text names (None: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and k for k in value):
+        raise _fail("extra_params", "must be a dict of parameter names to values", route)
+    return {k: v for k, v in value.items() if v is not None}
+
+
+def _extra_query_value(name: str, value: Any, route: Route) -> str:
+    """An unchecked query value, rendered as the API writes values (lists comma-joined)."""
+    param = Param(name, "query", multiple=True)
+    if _is_list(value):
+        return ",".join(_render_scalar(param, item, route) for item in value)
+    return _render_scalar(param, value, route)
+
+
+def _undocumented(route: Route, shape: RouteShape, name: str, policy: UnknownParams) -> None:
+    """Refuse (or warn about) a parameter name the docs do not list for `route`."""
+    if policy == "send":
+        return
+    known = [*shape.documented, *shape.extras]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "help() on the call lists its parameters"
+    rule = f"is not a documented parameter; {hint} (extra_params={{...}} sends it unchecked)"
+    if policy == "error":
+        raise _fail(name, rule, route)
+    log.warning("%s: %s (%s %s); sent as given", name, rule, route.method, route.path)
+
+
+def _check_codes(route: Route, documented: Mapping[str, Param], given: dict[str, Any],
+                 policy: UnknownParams) -> None:
+    """Each value of a parameter with documented codes is one of them."""
+    if policy == "send":
+        return
+    for name, value in given.items():
+        param = documented.get(name)
+        if param is None or not param.enum:
+            continue
+        for item in value if _is_list(value) else [value]:
+            text = _render_scalar(param, item, route)
+            for code in text.split(",") if param.multiple else [text]:
+                if code not in param.enum:
+                    _unknown_code(route, param, code, policy)
+
+
+def _unknown_code(route: Route, param: Param, code: str, policy: UnknownParams) -> None:
+    close = difflib.get_close_matches(code, param.enum, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    codes = ", ".join(param.enum) if len(param.enum) <= 8 else f"the {len(param.enum)} documented codes"
+    rule = f"must be one of {codes}, not {code!r}{hint}"
+    if policy == "error":
+        raise _fail(param.name, f"{rule} (extra_params={{...}} sends it unchecked)", route)
+    log.warning("%s: %s (%s %s); sent as given", param.name, rule, route.method, route.path)
+
+
 def _build_body(
-    route: Route, documented: Mapping[str, Param], given: dict[str, Any], many: Any
+    route: Route, documented: Mapping[str, Param], given: dict[str, Any], many: Any,
+    extra: dict[str, Any],
 ) -> dict[str, Any]:
     shop_no = given.pop("shop_no", None)
     body: dict[str, Any] = {}
@@ -444,8 +517,10 @@ def _build_body(
             shop_param = documented.get("shop_no") or Param("shop_no", "body", type="number")
             shop_no = _body_scalar(shop_param, shop_no, route)  # checked, and JSON-ready
         body["shop_no"] = shop_no if shop_no is not None else 1
+    unchecked = {name: _nested_json(name, v, route) for name, v in extra.items()}
     if many is None:
         body["request"] = {name: _body_value(documented[name], v, route) for name, v in given.items()}
+        body["request"].update(unchecked)
         return body
     if not _is_list(many) or not many:
         raise _fail("requests", "must be a non-empty list of objects", route)
@@ -462,7 +537,7 @@ def _build_body(
         for param in documented.values():
             if param.required and param.name not in fields and param.name != "shop_no":
                 raise _fail(f"requests[{index}].{param.name}", "is required", route)
-        items.append({n: _body_value(documented[n], v, route) for n, v in fields.items()})
+        items.append({**{n: _body_value(documented[n], v, route) for n, v in fields.items()}, **unchecked})
     body["requests"] = items
     return body
 

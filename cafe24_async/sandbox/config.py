@@ -181,6 +181,9 @@ class SandboxConfig:
     manufacturers: int = 5
     seed: int = 1
     dataset_end: datetime = datetime(2026, 10, 31, 23, 59, 59, tzinfo=KST)
+    #: True when the mall manages supply price per variant: a variant update may then
+    #: set `supply_price` (the live API answers 422 otherwise).
+    variant_supply_price: bool = False
     #: Product count per mall, overriding `products`.
     per_mall_products: dict[str, int] = attrs.field(factory=dict)
 

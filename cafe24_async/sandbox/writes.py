@@ -134,9 +134,25 @@ def _delete_product(route: Route) -> Handler:
     return handle
 
 
+def _update_variant(route: Route) -> Handler:
+    """A variant update: `supply_price` only where the mall manages supply price per
+    variant (`SandboxConfig.variant_supply_price`), as the live API does (422 otherwise)."""
+    echo = _echo_handler(route)
+
+    def handle(ctx: RequestContext) -> tuple[int, Any]:
+        requests, _ = requests_of(ctx)
+        if any("supply_price" in r for r in requests) and not ctx.mall.dataset.config.variant_supply_price:
+            raise ApiError(422, "Supply price by item cannot be modified.")
+        return echo(ctx)
+
+    return handle
+
+
 def bind_write(route: Route) -> Handler:
     """The handler of a POST, PUT or DELETE route."""
     relative = relative_path(route)
+    if relative == "/products/{product_no}/variants/{variant_code}" and route.method == "PUT":
+        return _update_variant(route)
     if relative == "/products" and route.method == "POST":
         return _create_product(route)
     if relative == "/products/{product_no}":

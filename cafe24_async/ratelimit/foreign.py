@@ -46,12 +46,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import NamedTuple
 
-import attrs
 
-
-@attrs.frozen(slots=True)
-class Ticket:
+class Ticket(NamedTuple):
     """One of our calls as the estimator saw it go out; its report is read with it."""
 
     sent_at: float

@@ -30,8 +30,8 @@ class SlidingWindow:
         self._clock = clock
         #: Requests let through and not yet answered.
         self.in_flight = 0
-        #: When the latest requests were answered, oldest first.
-        self._answered: deque[float] = deque(maxlen=max_calls)
+        #: When requests were answered within the last `period`, oldest first.
+        self._answered: deque[float] = deque()
         self._lock = asyncio.Lock()
         self._answer = asyncio.Event()
 
@@ -45,13 +45,15 @@ class SlidingWindow:
         """0 when a request may go now, else the seconds until a place frees; None
         while every place is held by a request still waiting for its answer."""
         now = self._clock.monotonic()
-        recent = [at for at in self._answered if at + self.period > now]
-        taken = self.in_flight + len(recent)
+        answered = self._answered
+        while answered and answered[0] + self.period <= now:
+            answered.popleft()  # that place is free again
+        taken = self.in_flight + len(answered)
         if taken < self.max_calls:
             return 0.0
-        if not recent:
+        if not answered:
             return None
-        return recent[taken - self.max_calls] + self.period - now
+        return answered[taken - self.max_calls] + self.period - now
 
     async def acquire(self) -> None:
         """Wait until a request may go, and count it as in flight."""

@@ -16,9 +16,10 @@ No client can finish sooner than
 
 (the bucket starts empty; at most `per_second` calls in any one second, so the
 last call goes a whole second after every `per_second` calls before it). A run
-is slow beyond 1.2 × bound. Each scenario reports the median and the worst
-wall time over its runs (the worst is the figure), the 429s, and the most
-requests the server saw in any one second, from its own request log.
+is slow beyond 1.2 × bound (1.6 × with another app calling in bursts). Each
+scenario reports the median and the worst wall time over its runs (the worst
+is the figure), the 429s, and the most requests the server saw in any one
+second, from its own request log.
 
     python -m benchmarks.bench_pacing --real --runs 10          # the issue's settings (long)
     python -m benchmarks.bench_pacing --real --only concurrent  # one scenario
@@ -44,6 +45,9 @@ from cafe24_async.export import ExportSpec, run_export
 
 #: A run slower than this many times its bound is a slow run.
 SLOW = 1.2
+#: ... with another app calling in bursts: the bound spreads its calls evenly, which
+#: no client can count on (a burst of 10 comes ahead of everyone and fills the bucket).
+SLOW_BURSTS = 1.6
 
 
 @attrs.frozen
@@ -65,6 +69,11 @@ class Scenario:
     @property
     def foreign(self) -> float:
         return self.share * self.drain
+
+    @property
+    def slowest(self) -> float:
+        """How many times its bound a run may take."""
+        return SLOW_BURSTS if self.burst else SLOW
 
     def faster(self, factor: float) -> Scenario:
         """The same scenario with every rate `factor` times higher."""
@@ -191,7 +200,7 @@ class Spread:
             median=statistics.median(r.seconds for r in results),
             worst=max(r.seconds for r in results),
             bound=max(bounds),
-            slow=sum(r.cut or r.seconds > SLOW * b for r, b in zip(results, bounds, strict=True)),
+            slow=sum(r.cut or r.seconds > scenario.slowest * b for r, b in zip(results, bounds, strict=True)),
             throttled=sum(r.throttled for r in results),
             busiest=max(r.busiest for r in results),
         )
@@ -208,7 +217,7 @@ def scenario_row(scenario: Scenario, results: list[Run]) -> Row:
     rule = scenario.per_second
     met = (spread.slow == 0 and (rule is None or spread.busiest <= rule)
            and (spread.throttled == 0 or not alone))
-    target = f"<= {SLOW} × bound in every run" + (", 0 × 429" if alone else "")
+    target = f"<= {scenario.slowest} × bound in every run" + (", 0 × 429" if alone else "")
     if rule:
         target += f", <= {rule} in any second"
     return row(
@@ -229,12 +238,16 @@ REAL = {
     "bursty25": Scenario("bursty25", "concurrent", 200, share=0.25, burst=10),
     "bursty75": Scenario("bursty75", "concurrent", 200, share=0.75, burst=10),
 }
-#: In the suite: every rate four times higher, fewer calls, five runs each.
+#: In the suite: every rate four times higher, five runs each. With another app, the
+#: per-second rule is off and fewer calls are made: the bucket binds, and the estimate
+#: of the other app's use is what is measured. (The estimate learns while the bucket is
+#: surely busy, proven by reports at least every bucket-time, 40 / 2 = 20 s at Cafe24;
+#: at these rates a bucket-time is half a second, shorter than the rule's bursts apart.)
 SUITE = {
     "concurrent": REAL["concurrent"].faster(4),
     "export": REAL["export"].faster(4),
-    "other25": attrs.evolve(REAL["other25"].faster(4), size=120),
-    "bursty75": attrs.evolve(REAL["bursty75"].faster(4), size=120),
+    "other25": attrs.evolve(REAL["other25"].faster(4), size=120, per_second=None),
+    "bursty75": attrs.evolve(REAL["bursty75"].faster(4), size=120, per_second=None),
 }
 QUICK = {
     "concurrent": attrs.evolve(REAL["concurrent"].faster(10), size=60),

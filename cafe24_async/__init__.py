@@ -8,10 +8,11 @@ export gets every record exactly once.
 
 from cafe24_async.auth import FileTokenStore, MemoryTokenStore, Token, TokenStore
 from cafe24_async.backoff import RetrySettings
-from cafe24_async.client import Cafe24
+from cafe24_async.client import ApiVersionWarning, Cafe24
 from cafe24_async.clock import Clock, ManualClock, SystemClock
 from cafe24_async.errors import (
     APIError,
+    ApiVersionError,
     AuthenticationError,
     BadRequestError,
     Cafe24ConnectionError,
@@ -46,6 +47,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "ApiVersionError",
+    "ApiVersionWarning",
     "AuthenticationError",
     "BadRequestError",
     "Cafe24",

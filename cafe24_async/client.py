@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import re
 import secrets
+import warnings
 from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +42,7 @@ from cafe24_async.ratelimit.limiter import (
 from cafe24_async.ratelimit.quota import QuotaSettings
 from cafe24_async.ratelimit.shared import SharedBucket
 from cafe24_async.routes.apis import APIS
+from cafe24_async.routes.versions import RELEASES, is_stale
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import PoolSettings, TimeoutSettings, new_session
 
@@ -106,6 +108,7 @@ class Cafe24:
         analytics_base_url: str = APIS["analytics"].base_url,
         dcollection_base_url: str = APIS["dcollection"].base_url,
         dcollection_credentials: tuple[str, str] | None = None,
+        front_api_key: str | None = None,
         leak_rate: float | None = None,
         bucket_capacity: int | None = None,
         max_per_second: int | object | None = ...,
@@ -144,7 +147,8 @@ class Cafe24:
         if unknown_params not in POLICIES:
             raise ConfigurationError(f"unknown_params must be one of {', '.join(POLICIES)}")
         checks.number("refresh_margin", refresh_margin)
-        checks.text("api_version", api_version, optional=True)
+        checks.text("front_api_key", front_api_key, optional=True)
+        _check_api_version(api_version)
         checks.instance("session", session, aiohttp.ClientSession, "an aiohttp.ClientSession")
         checks.instance("clock", clock, Clock, "a Clock (now, monotonic, sleep)")
         self.typed = typed
@@ -165,7 +169,7 @@ class Cafe24:
         #: Calls sleeping before a retry; `close()` wakes them with `ClientClosedError`.
         self._pausing: set[asyncio.Task[Any]] = set()
         self._woken: set[asyncio.Task[Any]] = set()
-        self.credentials = Credentials(client_id, client_secret, self.dcollection_credentials)
+        self.credentials = Credentials(client_id, client_secret, self.dcollection_credentials, front_api_key)
         #: What every mall is given: settings, clock, lifecycle, base URLs, credentials.
         self.context = MallContext(
             rate_limit=self.rate_limit, retry=self.retry, quota=self.quota, typed=typed,
@@ -351,6 +355,27 @@ def _rate_limit(
     if merged.leak_rate <= 0 or merged.bucket_capacity < 1:
         raise ConfigurationError("leak_rate must be > 0 and bucket_capacity >= 1")
     return merged
+
+
+class ApiVersionWarning(UserWarning):
+    """The pinned API version is older than one year before the newest known release."""
+
+
+def _check_api_version(version: Any) -> None:
+    """`YYYY-MM-DD`, and a warning when the release table says it has expired."""
+    if version is None:
+        return
+    if not isinstance(version, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", version):
+        raise ConfigurationError(f"api_version must be a date such as {RELEASES[-1]!r}")
+    try:
+        stale = is_stale(version)
+    except ValueError:
+        raise ConfigurationError(f"api_version must be a date such as {RELEASES[-1]!r}") from None
+    if stale:
+        warnings.warn(ApiVersionWarning(
+            f"api_version {version} is older than one year before the newest known release "
+            f"({max(RELEASES)}): the server may refuse it or use its oldest valid version"
+        ), stacklevel=3)
 
 
 def _credentials(value: Any) -> tuple[str, str] | None:

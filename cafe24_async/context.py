@@ -34,10 +34,12 @@ class Credentials:
     client_secret: str | None = None
     #: D.Collection partner id and secret.
     partner: tuple[str, str] | None = None
+    #: The Front API key: Front calls then carry Basic `client_id:front_api_key`.
+    front_api_key: str | None = None
     _secrets: tuple[str, ...] = attrs.field(init=False, default=())
 
     def __attrs_post_init__(self) -> None:
-        pairs = [(self.client_id, self.client_secret or "")]
+        pairs = [(self.client_id, self.client_secret or ""), (self.client_id, self.front_api_key or "")]
         if self.partner is not None:
             pairs.append(self.partner)
         forms = tuple(
@@ -52,6 +54,9 @@ class Credentials:
     def headers(self, api: ApiDefinition) -> dict[str, str] | None:
         """The fixed headers of a non-bearer API (None: not configured)."""
         if api.auth == "client_id":
+            if self.front_api_key:  # an authenticated Front call gets the higher limit
+                return {"X-Cafe24-Client-Id": self.client_id,
+                        "Authorization": basic_auth(self.client_id, self.front_api_key)}
             return {"X-Cafe24-Client-Id": self.client_id}
         if api.auth == "basic":
             return None if self.partner is None else {"Authorization": basic_auth(*self.partner)}

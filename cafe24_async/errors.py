@@ -163,6 +163,7 @@ class APIError(Cafe24Error):
         method: str = "",
         path: str = "",
         body: Any = None,
+        trace_id: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
@@ -171,7 +172,10 @@ class APIError(Cafe24Error):
         self.method = method
         self.path = path
         self.body = body
-        super().__init__(f"{status} {method} {path}: {message}".replace("  ", " "))
+        #: The `x-trace_id` of the answer: what Cafe24 support asks for.
+        self.trace_id = trace_id
+        trace = f" (trace_id {trace_id})" if trace_id else ""
+        super().__init__(f"{status} {method} {path}: {message}{trace}".replace("  ", " "))
 
 
 class BadRequestError(APIError):
@@ -188,6 +192,22 @@ class PermissionDeniedError(APIError):
 
 class NotFoundError(APIError):
     """404: no such path or resource."""
+
+
+class ApiVersionError(BadRequestError):
+    """400: the server refused the pinned `X-Cafe24-Api-Version` (invalid, or expired).
+    Names the version sent and the server's default."""
+
+    def __init__(self, error: APIError, pinned: str | None, default: str | None) -> None:
+        super().__init__(
+            error.status,
+            f"the API version {pinned or '(none pinned)'} was refused; the server's default is "
+            f"{default or 'not given'} (set Cafe24(api_version=...) to a valid version)",
+            code=error.code, more_info=error.more_info, method=error.method, path=error.path,
+            body=error.body, trace_id=error.trace_id,
+        )
+        self.pinned = pinned
+        self.default = default
 
 
 class ConflictError(APIError):
@@ -229,7 +249,8 @@ def error_class(status: int) -> type[APIError]:
 
 
 def api_error(
-    status: int, body: Any, method: str, path: str, secrets: Iterable[str | None] = ()
+    status: int, body: Any, method: str, path: str, secrets: Iterable[str | None] = (),
+    trace_id: str | None = None,
 ) -> APIError:
     """Build the right error from a documented error body `{"error": {code, message, more_info}}`.
 
@@ -251,5 +272,6 @@ def api_error(
     if not message:
         message = f"HTTP {status}"
     return error_class(status)(
-        status, message, code=code, more_info=more_info, method=method, path=path, body=body
+        status, message, code=code, more_info=more_info, method=method, path=path, body=body,
+        trace_id=trace_id,
     )

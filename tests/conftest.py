@@ -12,8 +12,9 @@ from cafe24_async.sandbox import Sandbox, SandboxConfig
 
 pytest_plugins = ["cafe24_async.pytest_plugin"]
 
-#: Fast server settings: the arithmetic of a 2/s bucket, at a pace tests can afford.
-FAST = {"leak_rate": 1000.0}
+#: Fast server settings: the arithmetic of a 2/s bucket, at a pace tests can afford (and no
+#: lower limit for Front calls without the front API key, unless a test asks for one).
+FAST = {"leak_rate": 1000.0, "front_anonymous_per_second": 10_000}
 
 SandboxFactory = Callable[..., Awaitable[Sandbox]]
 ClientFactory = Callable[..., Awaitable[Cafe24]]

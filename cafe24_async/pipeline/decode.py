@@ -10,12 +10,13 @@ silent partial page.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from cafe24_async.backoff import parse_retry_after
 from cafe24_async.clock import Clock
-from cafe24_async.errors import Cafe24Error, DecodeError, api_error
+from cafe24_async.errors import ApiVersionError, BadRequestError, Cafe24Error, DecodeError, api_error
 from cafe24_async.routes.route import Route
 from cafe24_async.transport import RawResponse
 
@@ -114,7 +115,8 @@ def read_answer(
         document = parse_json(raw.status, raw.body, route)
     except DecodeError:
         document = None
-    error = api_error(raw.status, document, route.method, route.path, secrets())
+    trace_id = raw.headers.get("x-trace_id")
+    error = api_error(raw.status, document, route.method, route.path, secrets(), trace_id)
     return None, error, parse_retry_after(raw.headers.get("Retry-After"), clock.now())
 
 
@@ -130,3 +132,17 @@ def structure_value(route: Route, value: Any) -> Any:
     if isinstance(value, dict):
         return structure(value, model)
     return value
+
+
+_VERSION_DEFAULT = re.compile(r"default value for the app version is (\d{4}-\d{2}-\d{2})")
+
+
+def version_error(error: Cafe24Error, pinned: str | None) -> Cafe24Error:
+    """A 400 that refuses the pinned API version, as `ApiVersionError` naming the version
+    sent and the server's default; any other error as it is."""
+    if not isinstance(error, BadRequestError):
+        return error
+    found = _VERSION_DEFAULT.search(error.message)
+    if found is None:
+        return error
+    return ApiVersionError(error, pinned, found.group(1))

@@ -39,13 +39,16 @@ from cafe24_async.errors import (
 )
 from cafe24_async.pipeline.authorise import Authoriser
 from cafe24_async.pipeline.build import PreparedRequest, route_shape
-from cafe24_async.pipeline.decode import read_answer
+from cafe24_async.pipeline.decode import read_answer, version_error
 from cafe24_async.pipeline.pace import Pacer
 from cafe24_async.pipeline.retry import RAISE, REFRESH, RetryPolicy
 from cafe24_async.stats import MallStats
 from cafe24_async.transport import RawResponse, TimeoutSettings
 
 log = logging.getLogger("cafe24_async.request")
+
+#: The header that pins the API version.
+VERSION_HEADER = "X-Cafe24-Api-Version"
 
 #: A call's timeout: seconds for the whole call, or per-request limits, or the client's.
 CallTimeout = float | TimeoutSettings | None
@@ -130,6 +133,7 @@ class Executor:
                 if error is None:
                     policy.succeeded()
                     return value
+                error = version_error(error, lane.authoriser.extra.get(VERSION_HEADER))
             assert error is not None
             if isinstance(error, RateLimitError):
                 self.stats.throttled += 1
@@ -177,11 +181,12 @@ class Executor:
     def _log_retry(self, prepared: PreparedRequest, error: Cafe24Error, attempt: int, delay: float) -> None:
         self.stats.retries += 1
         name = prepared.route.qualified_name
+        trace_id = getattr(error, "trace_id", None)
         log.debug(
             "retrying %s on mall %s after %s (attempt %d, wait %.2fs)",
             name, self.mall_id, _describe(error), attempt, delay,
             extra={"mall_id": self.mall_id, "route": name, "attempt": attempt, "delay": delay,
-                   "error": _describe(error)},
+                   "error": _describe(error), "trace_id": trace_id},
         )
 
 
@@ -198,5 +203,5 @@ def _describe(error: Cafe24Error) -> str:
     if isinstance(error, DecodeError):
         return f"DecodeError (HTTP {error.status}, unreadable body)"
     if isinstance(error, APIError):
-        return f"HTTP {error.status}"
+        return f"HTTP {error.status}" + (f", trace_id {error.trace_id}" if error.trace_id else "")
     return type(error).__name__

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import attrs
 
+from cafe24_async.routes.versions import RELEASES
 from cafe24_async.sandbox.dates import KST
 
 
@@ -181,6 +182,13 @@ class SandboxConfig:
     manufacturers: int = 5
     seed: int = 1
     dataset_end: datetime = datetime(2026, 10, 31, 23, 59, 59, tzinfo=KST)
+    #: API versions released (`X-Cafe24-Api-Version`); an unreleased one, or one older than
+    #: a year before the newest, gets a 400 naming the default (the newest).
+    api_versions: tuple[str, ...] = RELEASES
+    #: The Front API key: Front calls carrying Basic `client_id:front_api_key` are
+    #: authenticated; calls with only the client id get `front_anonymous_per_second`.
+    front_api_key: str = attrs.field(default="sandbox-front-key", repr=False)
+    front_anonymous_per_second: int = 10
     #: True when the mall manages supply price per variant: a variant update may then
     #: set `supply_price` (the live API answers 422 otherwise).
     variant_supply_price: bool = False

@@ -25,7 +25,7 @@ import attrs
 from aiohttp import web
 
 from cafe24_async.routes import APIS, Route
-from cafe24_async.sandbox import oauth
+from cafe24_async.sandbox import gate, oauth
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.encoding import Encoded, dump_json
 from cafe24_async.sandbox.errors import ApiError, error_body
@@ -92,6 +92,7 @@ class Dispatcher:
 
     def __init__(self, state: SandboxState, routes: Iterable[Route]) -> None:
         self.state = state
+        self.anonymous_front = gate.AnonymousFrontLimit(state.config.front_anonymous_per_second)
         self._mall_tree: RouteTree[Endpoint] = RouteTree()
         self._root_tree: RouteTree[Endpoint] = RouteTree()
         for route in routes:
@@ -199,6 +200,7 @@ class Dispatcher:
                 raise ApiError(404, "No API found for the requested URL")
             endpoint = match.target
             self._authorize(endpoint, mall.mall_id, request)
+            gate.check_version(config, request.headers)
             if missing_mall:
                 raise ApiError(422, f"{', '.join(endpoint.mall_query)}: is required")
             fault = mall.faults.next()
@@ -235,6 +237,8 @@ class Dispatcher:
                     status, payload = hostile
         except ApiError as error:
             status, payload = error.status, error.body()
+            if error.retry_after is not None:
+                headers["Retry-After"] = f"{error.retry_after:.3f}"
             if state.faults.echo_credentials:
                 payload = _echo_credentials(payload, request.headers)
         if metered:
@@ -252,6 +256,8 @@ class Dispatcher:
         if config.latency:
             await asyncio.sleep(config.latency)
         stats.count_status(status)
+        if status >= 400:
+            headers["x-trace_id"] = gate.trace_id()
         return web.Response(
             status=status,
             body=encoded,
@@ -289,6 +295,8 @@ class Dispatcher:
         if endpoint.auth == "client_id":
             if request.headers.get("X-Cafe24-Client-Id") != config.client_id:
                 raise ApiError(401, "X-Cafe24-Client-Id is missing or invalid")
+            if not gate.front_key_state(config, request.headers):
+                self.anonymous_front.admit(mall_id, config.clock())
             return
         if endpoint.auth == "basic":
             if not oauth.client_ok(config, request.headers.get("Authorization")):
@@ -300,6 +308,7 @@ class Dispatcher:
         problem = self.state.tokens.check_access(mall_id or None, token)
         if problem is not None:
             raise ApiError(401, problem)
+        gate.check_scope(endpoint.route, self.state.tokens.scopes_of(token))
 
     def _oauth(
         self, request: web.Request, mall_id: str, action: str, raw_path: str, raw_body: bytes

@@ -12,10 +12,12 @@ from typing import Any
 class ApiError(Exception):
     """An API answer other than success."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        #: Seconds for a `Retry-After` header (None: none is sent).
+        self.retry_after = retry_after
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message)

@@ -184,6 +184,11 @@ class TokenStore:
         grant = self._access.get(token)
         return grant.mall_id if grant is not None else None
 
+    def scopes_of(self, token: str) -> tuple[str, ...] | None:
+        """The scopes granted with `token` (None for an unknown token)."""
+        grant = self._access.get(token)
+        return grant.scopes if grant is not None else None
+
     def expire_access(self, mall_id: str) -> int:
         """Make every access token of the mall expired now; returns how many."""
         now = self.config.now() - timedelta(seconds=1)

@@ -7,11 +7,27 @@ would see it.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import logging
 
 import pytest
 
-from cafe24_async import UnprocessableError, ValidationError
+from cafe24_async import (
+    ApiVersionError,
+    ApiVersionWarning,
+    Cafe24,
+    ConfigurationError,
+    MemoryTokenStore,
+    NotFoundError,
+    PermissionDeniedError,
+    RetrySettings,
+    ServerError,
+    Token,
+    UnprocessableError,
+    ValidationError,
+)
+from cafe24_async.sandbox import FaultConfig
 from tests.conftest import ClientFactory, SandboxFactory
 
 
@@ -92,3 +108,74 @@ async def test_a_client_may_warn_instead(
         await mall.admin.products.list(limit=5, quantity_min=1)
     assert sb.requests[-1].query == {"limit": "5", "quantity_min": "1"}
     assert "did you mean stock_quantity_min" in caplog.text
+
+
+async def test_front_calls_with_the_key_are_authenticated_and_get_the_higher_limit(
+    make_sandbox: SandboxFactory, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb = await make_sandbox(malls=("acme",), front_anonymous_per_second=5)
+    anonymous = (await make_client(sb)).mall("acme")
+    await asyncio.gather(*(anonymous.front.categories.list() for _ in range(20)))
+    refused_without_key = sb.stats("acme").statuses.get(429, 0)
+    assert refused_without_key > 0  # the lower limit bit (each 429 was retried)
+    key = sb.config.front_api_key
+    with caplog.at_level(logging.DEBUG):
+        client = await make_client(sb, front_api_key=key)
+        keyed = client.mall("acme")
+        await asyncio.gather(*(keyed.front.categories.list() for _ in range(20)))
+    assert sb.stats("acme").statuses.get(429, 0) == refused_without_key  # no new 429
+    sent = sb.requests[-1].headers["Authorization"]
+    assert sent == "Basic " + base64.b64encode(f"{sb.config.client_id}:{key}".encode()).decode()
+    assert key not in repr(client) + repr(client.credentials) + caplog.text
+
+
+async def test_a_refused_api_version_names_the_pinned_one_and_the_servers_default(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",))
+    api = await make_client(sb, api_version="2026-04-01")  # not a release
+    with pytest.raises(ApiVersionError) as info:
+        await api.mall("acme").admin.products.count()
+    assert (info.value.pinned, info.value.default) == ("2026-04-01", max(sb.config.api_versions))
+    assert "2026-04-01" in str(info.value) and info.value.trace_id
+    ok = await make_client(sb, api_version="2026-09-01")
+    assert await ok.mall("acme").admin.products.count() >= 0
+    assert sb.requests[-1].headers["X-Cafe24-Api-Version"] == "2026-09-01"
+
+
+async def test_an_old_pinned_version_warns_and_an_expired_one_is_refused(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",))
+    with pytest.warns(ApiVersionWarning, match="older than one year"):
+        api = await make_client(sb, api_version="2025-06-01")
+    with pytest.raises(ApiVersionError, match="2025-06-01"):
+        await api.mall("acme").admin.products.count()
+    with pytest.raises(ConfigurationError, match="api_version"):
+        Cafe24(client_id="x", api_version="June 2026")
+
+
+async def test_errors_carry_the_trace_id_in_text_and_logs(
+    make_sandbox: SandboxFactory, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb = await make_sandbox(malls=("acme",))
+    mall = (await make_client(sb, retry=RetrySettings(base_delay=0.001, max_attempts=2))).mall("acme")
+    with pytest.raises(NotFoundError) as info:
+        await mall.admin.products.get(987654321)
+    assert info.value.trace_id and f"trace_id {info.value.trace_id}" in str(info.value)
+    sb.set_faults(FaultConfig(error_rate=1.0, error_statuses=(503,)))
+    with caplog.at_level(logging.DEBUG, logger="cafe24_async.request"), pytest.raises(ServerError) as failed:
+        await mall.admin.products.count()
+    retries = [r for r in caplog.records if getattr(r, "trace_id", None)]
+    assert retries and failed.value.trace_id and "trace_id" in retries[0].getMessage()
+
+
+async def test_a_token_without_the_routes_scope_gets_403(make_sandbox: SandboxFactory) -> None:
+    sb = await make_sandbox(malls=("acme",))
+    store = MemoryTokenStore()
+    await store.save("acme", Token.from_response(sb.issue_token("acme", scopes=("mall.read_product",))))
+    async with Cafe24(client_id=sb.config.client_id, client_secret=sb.config.client_secret,
+                      token_store=store, base_url=sb.base_url, max_per_second=None) as api:
+        assert await api.mall("acme").admin.products.count() >= 0
+        with pytest.raises(PermissionDeniedError, match="insufficient_scope"):
+            await api.mall("acme").admin.orders.count(start_date="2026-01-01", end_date="2026-01-31")

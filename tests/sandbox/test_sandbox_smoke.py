@@ -308,7 +308,8 @@ async def test_routes_requests_are_recorded_and_writes_echo(session: aiohttp.Cli
 
 
 async def test_every_documented_route_answers(session: aiohttp.ClientSession) -> None:
-    config = SandboxConfig(bucket_capacity=10_000, leak_rate=1000.0, products=5, analytics_burst=100)
+    config = SandboxConfig(bucket_capacity=10_000, leak_rate=1000.0, products=5, analytics_burst=100,
+                           front_anonymous_per_second=10_000)
     async with Sandbox(config) as sb:
         token = sb.issue_token()
         headers = {**bearer(token), "X-Cafe24-Client-Id": config.client_id}

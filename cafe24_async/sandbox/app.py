@@ -22,6 +22,7 @@ from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dispatch import Dispatcher
 from cafe24_async.sandbox.records import MallStats, RequestLog
 from cafe24_async.sandbox.state import SandboxState
+from cafe24_async.sandbox.webhooks import WebhookHub
 
 STATE_KEY = web.AppKey("cafe24_sandbox_state", SandboxState)
 
@@ -33,6 +34,7 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[STATE_KEY] = state
     app.router.add_route("*", r"/{tail:[\s\S]*}", dispatcher.handle)  # any path, newlines too
+    app.on_cleanup.append(lambda _: state.webhooks.aclose())  # stop webhook deliveries
     return app
 
 
@@ -181,6 +183,12 @@ class Sandbox:
     def dataset(self, mall_id: str | None = None) -> Dataset:
         """The mall's generated data (generated now if needed)."""
         return self.state.mall(mall_id or self.default_mall).dataset
+
+    @property
+    def webhooks(self) -> WebhookHub:
+        """Webhooks this sandbox sends: `register(url, api_key, ...)`, `emit`, `await
+        settled()`, `log(mall_id)` and the counters (see `sandbox.webhooks`)."""
+        return self.state.webhooks
 
     def set_faults(self, faults: FaultConfig) -> None:
         """Switch the fault mix from now on (generators restart from the seed)."""

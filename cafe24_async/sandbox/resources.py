@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from cafe24_async.routes import Route
-from cafe24_async.sandbox import generate
+from cafe24_async.sandbox import generate, webhooks
 from cafe24_async.sandbox.collection import Collection, FieldFilter, Record, Selection
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.dataset import Dataset
@@ -314,6 +314,8 @@ def bind_read(route: Route) -> Handler:
     other = bind_other(route)
     if other is not None:
         return other
+    if route.path == webhooks.LOGS_PATH:
+        return webhooks.logs_handler(route)
     if relative_path(route) == _INVENTORY_PATH:
         return _inventory_handler(route)
     found = find_source(route)

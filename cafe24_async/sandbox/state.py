@@ -17,12 +17,16 @@ from cafe24_async.sandbox.partner import PartnerData
 from cafe24_async.sandbox.records import MallStats, RequestLog
 from cafe24_async.sandbox.throttles import FixedWindow, TokenBucket
 from cafe24_async.sandbox.usage import UsageMeter
+from cafe24_async.sandbox.webhooks import WebhookHub
 
 
 class MallState:
     """Per-mall server state."""
 
-    __slots__ = ("_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "stats", "tokens", "usage")
+    __slots__ = (
+        "_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "stats", "tokens", "usage",
+        "webhooks",
+    )
 
     def __init__(self, config: SandboxConfig, mall_id: str, faults: FaultConfig) -> None:
         self._config = config
@@ -34,6 +38,8 @@ class MallState:
         self.faults = FaultInjector(faults, mall_id)
         self._dataset: Dataset | None = None
         self._partner: PartnerData | None = None
+        #: The sandbox's webhook sender (`sandbox.webhooks`), set by `SandboxState.mall`.
+        self.webhooks: WebhookHub | None = None
 
     @property
     def config(self) -> SandboxConfig:
@@ -77,11 +83,14 @@ class SandboxState:
         self.malls: dict[str, MallState] = {}
         #: D.Collection throttle, per client IP.
         self.windows: dict[str, FixedWindow] = {}
+        #: Webhook registration, delivery and the delivery log (`sandbox.webhooks`).
+        self.webhooks = WebhookHub(config)
 
     def mall(self, mall_id: str) -> MallState:
         found = self.malls.get(mall_id)
         if found is None:
             found = MallState(self.config, mall_id, self.faults)
+            found.webhooks = self.webhooks
             self.malls[mall_id] = found
         return found
 

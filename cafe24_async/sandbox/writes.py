@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cafe24_async.routes import Route
-from cafe24_async.sandbox import generate
+from cafe24_async.sandbox import generate, webhooks
 from cafe24_async.sandbox.collection import Record
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.dates import iso_kst
@@ -149,7 +149,11 @@ def _update_variant(route: Route) -> Handler:
 
 
 def bind_write(route: Route) -> Handler:
-    """The handler of a POST, PUT or DELETE route."""
+    """The handler of a POST, PUT or DELETE route (sending its webhook events, if any)."""
+    return webhooks.emitting(route, _plain_write(route))
+
+
+def _plain_write(route: Route) -> Handler:
     relative = relative_path(route)
     if relative == "/products/{product_no}/variants/{variant_code}" and route.method == "PUT":
         return _update_variant(route)

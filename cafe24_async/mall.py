@@ -22,6 +22,7 @@ from cafe24_async.backoff import RetryBudget
 from cafe24_async.checks import check_seconds
 from cafe24_async.context import MallContext
 from cafe24_async.errors import QuotaHeadroomError, ValidationError
+from cafe24_async.paging.caps import OffsetCaps
 from cafe24_async.pipeline.authorise import Authoriser
 from cafe24_async.pipeline.build import PreparedRequest, prepare, with_body_records
 from cafe24_async.pipeline.decode import structure_value
@@ -53,6 +54,8 @@ class Mall:
         self.quota = QuotaGovernor(mall_id, context.quota, context.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
         self._lanes: dict[str, Lane] = {}
+        #: Offset caps this mall's server keeps lower than documented, as learned.
+        self.offset_caps = OffsetCaps()
         self.executor = Executor(
             mall_id, context.lifecycle, context.clock, context.retry, self.retry_budget, self.stats,
             self.lane, self._secrets,

@@ -22,6 +22,7 @@ from cafe24_async.api.docs import docstring, signature
 from cafe24_async.api.tree import NamespaceNode, iterator_name
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging import iterate_records
+from cafe24_async.paging.caps import OffsetCaps
 from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.routes.route import Route
 
@@ -30,6 +31,7 @@ class Caller(Protocol):
     """What a bound coroutine needs of its mall."""
 
     mall_id: str
+    offset_caps: OffsetCaps
 
     def prepare(
         self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False

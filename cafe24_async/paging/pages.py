@@ -18,8 +18,9 @@ import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
-from cafe24_async.errors import IncompleteReadError
+from cafe24_async.errors import IncompleteReadError, UnprocessableError
 from cafe24_async.fanout import fan_out
+from cafe24_async.paging.caps import OffsetRefused
 from cafe24_async.paging.query import ListQuery
 
 #: Pages of one list in flight at once, unless the caller says otherwise.
@@ -95,7 +96,7 @@ async def ordered_pages(
     async with contextlib.aclosing(results):  # closing this generator cancels the fetches at once
         async for result in results:
             if result.error is not None:
-                raise result.error
+                raise _refused(query, result.input, result.error)
             offset, page = result.input, result.value or []
             if len(page) < limit:
                 page = await check.confirmed(offset, page)
@@ -108,9 +109,20 @@ async def ordered_pages(
         offset += limit
         if last_offset is not None and offset > last_offset:
             return
-        page = await query.page(limit, offset)
+        try:
+            page = await query.page(limit, offset)
+        except UnprocessableError as exc:
+            raise _refused(query, offset, exc) from None
         if len(page) < limit:
             page = await check.confirmed(offset, page)
         yield offset, page
         if len(page) < limit:
             return
+
+
+def _refused(query: ListQuery, offset: int, error: BaseException) -> BaseException:
+    """A 422 to a page past the first is the server's offset cap (`OffsetRefused`)."""
+    if isinstance(error, UnprocessableError) and offset > 0:
+        query.requester.offset_caps.refused(query.route, offset)
+        return OffsetRefused(query.route, offset)
+    return error

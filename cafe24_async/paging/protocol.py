@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from cafe24_async.paging.caps import OffsetCaps
 from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.routes.route import Route
 
 
 class Requester(Protocol):
+    #: The offset caps this mall's server has shown (see `paging.caps`).
+    offset_caps: OffsetCaps
+
     def prepare(
         self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False
     ) -> PreparedRequest:

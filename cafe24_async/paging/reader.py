@@ -25,6 +25,7 @@ import attrs
 
 from cafe24_async.checks import check_count, check_seconds
 from cafe24_async.errors import PaginationCapError, ValidationError
+from cafe24_async.paging.caps import OffsetRefused
 from cafe24_async.paging.cursor import Cursor, Page
 from cafe24_async.paging.keyset import KeysetState, keyset_field, with_key_field
 from cafe24_async.paging.pages import Recount, ordered_pages
@@ -122,10 +123,15 @@ class WindowRead:
             last = pg.offset_max if pg.has_offset else 0
             full_at_cap = last is not None and self.offset > last and self.start.offset > 0
             segment = self._segment(total)
-            async with contextlib.aclosing(segment):  # leaving early cancels its fetches at once
-                async for page, at_cap in segment:
-                    full_at_cap = at_cap
-                    yield page
+            try:
+                async with contextlib.aclosing(segment):  # leaving early cancels its fetches at once
+                    async for page, at_cap in segment:
+                        full_at_cap = at_cap
+                        yield page
+            except OffsetRefused:
+                if pg.keyset is None:
+                    raise  # no way past a cap without a keyset (date windows are probed first)
+                full_at_cap = True  # a lower cap than documented: go on with the keyset
             if not full_at_cap:
                 return
             if self.query.paging.keyset is None or not self.keyset.advance():

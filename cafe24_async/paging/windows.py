@@ -24,7 +24,7 @@ import attrs
 
 from cafe24_async.clock import KST
 from cafe24_async.dates import add_months, korea_moment
-from cafe24_async.errors import ValidationError
+from cafe24_async.errors import UnprocessableError, ValidationError
 from cafe24_async.paging.query import ListQuery
 from cafe24_async.pipeline.build import render_datetime
 from cafe24_async.routes.route import DateRange, Route
@@ -138,16 +138,34 @@ def _after(window: tuple[str, str], whole_days: bool, last: datetime) -> tuple[d
 
 async def _fit(query: ListQuery, dr: DateRange, window: Window) -> AsyncIterator[WindowItem]:
     """`window` with its count, or its halves (recursively) when offset paging cannot
-    reach every record it holds."""
-    pg = query.paging
-    reachable = None if pg.offset_max is None else pg.offset_max + pg.limit_max
+    reach every record it holds (by the documented cap, or a lower one the server shows)."""
     rendered = window.render()
     window_query = _within(query, dr, rendered)
     count = await window_query.count()
-    halves = window.halves() if count is not None and reachable is not None and count > reachable else None
+    halves = None if count is None or await reachable(window_query, count) else window.halves()
     if halves is None:
         yield rendered, window_query, count
         return
     for half in halves:
         async for item in _fit(query, dr, half):
             yield item
+
+
+async def reachable(query: ListQuery, count: int) -> bool:
+    """True when offset pages reach all `count` records: within the cap as known, and the
+    deepest offset needed served (probed with one record unless served before)."""
+    route, caps = query.route, query.requester.offset_caps
+    limit = int(query.params.get("limit") or query.paging.limit_max)
+    cap = caps.cap(route)
+    if cap is not None and count > cap + limit:
+        return False
+    deepest = (count - 1) // limit * limit if count > 0 else 0
+    if deepest == 0 or caps.known_served(route, deepest):
+        return True
+    try:
+        await query.page(query.paging.limit_min, deepest)
+    except UnprocessableError:
+        caps.refused(route, deepest)
+        return False
+    caps.served(route, deepest)
+    return True

@@ -239,7 +239,7 @@ def _list_handler(route: Route, source: Source) -> Handler:
     root = route.response_root or "resources"
 
     def handle(ctx: RequestContext) -> tuple[int, Any]:
-        paging = page(route, ctx.query)
+        paging = page(route, ctx.query, ctx.mall.dataset.config.offset_caps)
         window = date_window(route, ctx.query)
         collection = _collection(ctx, source)
         records = collection.page(_selection(ctx, source, collection, paging, window))

@@ -40,8 +40,9 @@ def _integer(name: str, raw: str) -> int:
         raise ApiError(422, f"{name}: must be an integer") from None
 
 
-def page(route: Route, query: Mapping[str, str]) -> Page:
-    """The offset and limit a list request asks for."""
+def page(route: Route, query: Mapping[str, str], caps: Mapping[str, int] | None = None) -> Page:
+    """The offset and limit a list request asks for. `caps` holds offset caps the live
+    server keeps lower than the documented ones, by route path."""
     paging = route.pagination
     raw_limit = query.get("limit")
     raw_offset = query.get("offset")
@@ -66,8 +67,11 @@ def page(route: Route, query: Mapping[str, str]) -> Page:
         offset = _integer("offset", raw_offset)
         if offset < 0:
             raise ApiError(422, "offset: must be at least 0")
-        if paging.offset_max is not None and offset > paging.offset_max:
-            raise ApiError(422, f"offset: must be at most {paging.offset_max}")
+        cap = paging.offset_max
+        if caps and route.path in caps:
+            cap = caps[route.path] if cap is None else min(cap, caps[route.path])
+        if cap is not None and offset > cap:
+            raise ApiError(422, f"offset: must be at most {cap}")
     return Page(offset, limit)
 
 

@@ -27,6 +27,7 @@ from cafe24_async import (
     UnprocessableError,
     ValidationError,
 )
+from cafe24_async.routes import find_route
 from cafe24_async.sandbox import FaultConfig
 from tests.conftest import ClientFactory, SandboxFactory
 
@@ -179,3 +180,29 @@ async def test_a_token_without_the_routes_scope_gets_403(make_sandbox: SandboxFa
         assert await api.mall("acme").admin.products.count() >= 0
         with pytest.raises(PermissionDeniedError, match="insufficient_scope"):
             await api.mall("acme").admin.orders.count(start_date="2026-01-01", end_date="2026-01-31")
+
+
+async def test_a_lower_offset_cap_is_learned_and_orders_come_whole_in_smaller_windows(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",), orders=8_000, offset_caps={"/api/v2/admin/orders": 500})
+    mall = (await make_client(sb)).mall("acme")
+    seen = [o["order_id"] async for o in mall.admin.orders.iterate(start_date="2025-11-01", end_date="2026-10-31")]
+    expected = {o["order_id"] for o in sb.dataset("acme").orders.records}
+    assert len(seen) == len(expected) == len(set(seen)) and set(seen) == expected
+    refused = [r for r in sb.requests if r.status == 422]
+    assert refused and all(int(r.query["offset"]) > 500 for r in refused)  # only probes were refused
+    learned = mall.offset_caps.cap(find_route("GET", "/api/v2/admin/orders"))
+    assert learned is not None and learned < 15_000
+
+
+async def test_a_lower_offset_cap_on_a_keyset_route_goes_on_with_the_keyset(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",), per_mall_products={"acme": 3_000},
+                            offset_caps={"/api/v2/admin/products": 1_000})
+    mall = (await make_client(sb)).mall("acme")
+    seen = [p["product_no"] async for p in mall.admin.products.iterate(fields=["product_no"])]
+    expected = [p["product_no"] for p in sb.dataset("acme").products.records]
+    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)) == 3_000
+    assert any(r.status == 422 for r in sb.requests)

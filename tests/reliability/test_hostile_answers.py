@@ -80,7 +80,7 @@ async def test_short_orders_pages_across_date_windows(
 ) -> None:
     sb = await make_sandbox(malls=("acme",), orders=5_000)
     api = await make_client(sb, retry=FAST_RETRY)
-    sb.set_faults(FaultConfig(seed=9, short_page_rate=0.3))
+    sb.set_faults(FaultConfig(seed=9, short_page_rate=0.5))
     seen = [
         o["order_id"]
         async for o in api.mall("acme").admin.orders.iterate(start_date="2025-11-01", end_date="2026-10-31")

@@ -12,7 +12,9 @@ the README section "Where the live API differs from the docs" from the overrides
 (between its `overrides:start` / `overrides:end` markers).
 
 Overrides (each row with its source): parameters every route of an API takes
-(`api_params`), parameters a route takes that the reference leaves out
+(`api_params`), facts about parameters the reference leaves out where they
+occur (`param_facts`: a date format, a whole-number type), parameters a route
+takes that the reference leaves out
 (`add_params`), and answer shapes (`lone_object`: one object where the reference
 shows a list). Adding a correction is adding a row there.
 
@@ -225,6 +227,12 @@ def apply_overrides(entries: list[dict[str, Any]], overrides: dict[str, Any]) ->
                 continue
             where = "query" if e["method"] in ("GET", "DELETE") else "body"
             e["params"] = [*e["params"], {**row["param"], "in": where}]
+    for row in overrides["param_facts"]:
+        for e in entries:
+            e["params"] = [
+                {**p, **row["set"]} if p["name"] in row["names"] and p["in"] in row["in"] else p
+                for p in e["params"]
+            ]
     by_key = {(e["method"], e["path"]): e for e in entries}
     for row in overrides["routes"]:
         e = by_key.get((row["method"], row["path"]))
@@ -242,6 +250,11 @@ def overrides_section(overrides: dict[str, Any]) -> str:
     for row in overrides["api_params"]:
         lines.append(f"| every {row['api']} route | takes `{row['param']['name']}` "
                      f"({row['where']}) | {row['source']} |")
+    for row in overrides["param_facts"]:
+        fact = ", ".join(f"{k} {v}" for k, v in row["set"].items())
+        names = ", ".join(f"`{n}`" for n in row["names"])
+        where = " and ".join(row["in"])
+        lines.append(f"| {where} parameters {names} | are checked as {fact} | {row['source']} |")
     for row in overrides["routes"]:
         what = [f"takes `{p['name']}` ({p['in']})" for p in row.get("add_params", ())]
         if row.get("lone_object"):

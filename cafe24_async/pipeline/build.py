@@ -72,6 +72,8 @@ class RouteShape:
     extras: Mapping[str, Param]
     #: Documented parameters that must be given, in documented order.
     required: tuple[str, ...]
+    #: Path placeholders documented as whole numbers.
+    whole_paths: frozenset[str] = frozenset()
 
 
 @functools.lru_cache(maxsize=4096)  # the table's 501 routes, and room for routes made on the fly
@@ -91,6 +93,7 @@ def route_shape(route: Route) -> RouteShape:
         documented=MappingProxyType(documented),
         extras=MappingProxyType(extras),
         required=tuple(p.name for p in documented.values() if p.required),
+        whole_paths=frozenset(p.name for p in route.params if p.location == "path" and p.type == "integer"),
     )
     return shape
 
@@ -185,6 +188,8 @@ def _check_text(param: Param, text: str, route: Route) -> None:
 
 
 def _check_one(param: Param, value: Any, route: Route) -> str:
+    if param.type == "integer" and not isinstance(value, bool):
+        whole_number(param.name, value, route, 0)
     text = _render_scalar(param, value, route)
     numeric = param.type == "number" or param.minimum is not None or param.maximum is not None
     if numeric and isinstance(value, (int, float, Decimal, str)):
@@ -285,7 +290,9 @@ def _body_scalar(param: Param, value: Any, route: Route) -> Any:
     return value
 
 
-def _path_value(name: str, value: Any, route: Route) -> str:
+def _path_value(name: str, value: Any, route: Route, integer: bool = False) -> str:
+    if integer and type(value) is not int:  # a documented whole number: "abc" is refused here
+        value = whole_number(name, value, route, 0)
     if type(value) is int:  # the common case: digits (and '-') need no other check or quoting
         text = _number_text(name, value, route)
         if len(text) > 200:
@@ -318,7 +325,7 @@ def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
                 raise _fail(name, "given both by position and by name", route)
         path = route.path
         for placeholder, name, value in zip(shape.placeholders, names, args, strict=True):
-            path = path.replace(placeholder, _path_value(name, value, route))
+            path = path.replace(placeholder, _path_value(name, value, route, name in shape.whole_paths))
         return path
     values = dict(zip(names, args, strict=False))
     for name in names[len(args) :]:
@@ -330,7 +337,8 @@ def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
             raise _fail(name, "given both by position and by name", route)
     path = route.path
     for name in names:
-        path = path.replace("{" + name + "}", _path_value(name, values[name], route))
+        text = _path_value(name, values[name], route, name in shape.whole_paths)
+        path = path.replace("{" + name + "}", text)
     return path
 
 

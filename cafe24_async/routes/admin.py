@@ -149,7 +149,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete auto layout for selected product category', scope='mall.write_category',
         response_root='autodisplay', response_kind='object',
         params=(
-            P('display_no', 'path', required=True),
+            P('display_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -159,7 +159,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update auto layout for selected product category', scope='mall.write_category',
         response_root='autodisplay', response_kind='object',
         params=(
-            P('display_no', 'path', required=True),
+            P('display_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('display_count', 'body', type='number', minimum=1, maximum=200),
             P('use_reservation', 'body', enum=('T', 'F')),
@@ -273,7 +273,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a customer benefit', scope='mall.write_promotion',
         response_root='benefit', response_kind='object',
         params=(
-            P('benefit_no', 'path', required=True),
+            P('benefit_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -283,7 +283,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a customer benefit', scope='mall.read_promotion',
         response_root='benefit', response_kind='object',
         params=(
-            P('benefit_no', 'path', required=True),
+            P('benefit_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -293,7 +293,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a customer benefit', scope='mall.write_promotion',
         response_root='benefit', response_kind='object',
         params=(
-            P('benefit_no', 'path', required=True),
+            P('benefit_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('use_benefit', 'body', enum=('T', 'F')),
             P('benefit_name', 'body', type='string', max_length=255),
@@ -331,7 +331,7 @@ ROUTES: tuple[Route, ...] = (
         pagination=Pagination(limit_max=100, limit_default=10, offset_max=8000),
         date_range=DateRange('start_date', 'end_date', max_span_months=12),
         params=(
-            P('board_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
             P('board_category_no', 'query'),
             P('start_date', 'query', type='date', format='date'),
@@ -358,7 +358,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create a board post', scope='mall.write_community',
         response_root='articles', response_kind='list',
         params=(
-            P('board_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('writer', 'body', required=True, type='string', max_length=100),
             P('title', 'body', required=True, type='string', max_length=256),
@@ -395,8 +395,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a board post', scope='mall.write_community',
         response_root='article', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
-            P('article_no', 'path', required=True, type='number', maximum=2147483647),
+            P('board_no', 'path', required=True, type='integer'),
+            P('article_no', 'path', required=True, type='integer', maximum=2147483647),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -406,8 +406,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a board post', scope='mall.write_community',
         response_root='article', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
-            P('article_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('title', 'body', type='string', max_length=256),
             P('content', 'body'),
@@ -433,8 +433,8 @@ ROUTES: tuple[Route, ...] = (
         response_root='comments', response_kind='list',
         pagination=Pagination(limit_max=100, limit_default=10, offset_max=8000),
         params=(
-            P('board_no', 'path', required=True),
-            P('article_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
             P('comment_no', 'query'),
             P('offset', 'query', type='number', maximum=8000, default=0),
@@ -447,8 +447,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Create a comment for a board post', scope='mall.write_community',
         response_root='comment', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
-            P('article_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('content', 'body', required=True),
             P('writer', 'body', required=True, type='string', max_length=100),
@@ -468,9 +468,9 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a comment for a board post', scope='mall.write_community',
         response_root='comment', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
-            P('article_no', 'path', required=True),
-            P('comment_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
+            P('article_no', 'path', required=True, type='integer'),
+            P('comment_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -481,7 +481,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='comments', response_kind='list',
         pagination=Pagination(limit_max=100, limit_default=10, has_offset=False, keyset='since_comment_no'),
         params=(
-            P('board_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
             P('since_comment_no', 'query', type='number', minimum=1, maximum=2147483647),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
@@ -493,7 +493,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve seo settings for board', scope='mall.read_community',
         response_root='seo', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1),
         ),
     ),
@@ -503,7 +503,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update seo settings for board', scope='mall.write_community',
         response_root='seo', response_kind='object',
         params=(
-            P('board_no', 'path', required=True),
+            P('board_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1),
             P('meta_title', 'body', type='string', max_length=100),
             P('meta_author', 'body'),
@@ -596,10 +596,10 @@ ROUTES: tuple[Route, ...] = (
             P('model_name', 'query', multiple=True),
             P('price_min', 'query'),
             P('price_max', 'query'),
-            P('created_start_date', 'query'),
-            P('created_end_date', 'query'),
-            P('updated_start_date', 'query'),
-            P('updated_end_date', 'query'),
+            P('created_start_date', 'query', format='date'),
+            P('created_end_date', 'query', format='date'),
+            P('updated_start_date', 'query', format='date'),
+            P('updated_end_date', 'query', format='date'),
             P('category', 'query'),
             P('category_unapplied', 'query', enum=('T',)),
             P('include_sub_category', 'query', enum=('T',)),
@@ -686,7 +686,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a bundle', scope='mall.write_product',
         response_root='bundleproduct', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -697,7 +697,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='bundleproduct', response_kind='object',
         embed=('discountprice', 'decorationimages', 'benefits', 'memos', 'hits', 'seo', 'tags', 'additionalimages'),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -707,7 +707,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a bundle', scope='mall.write_product',
         response_root='bundleproduct', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('product_name', 'body', type='string', max_length=250),
             P('bundle_product_components', 'body', type='object'),
@@ -1064,7 +1064,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product category', scope='mall.write_category',
         request_limit=30, response_root='category', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -1074,7 +1074,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a product category', scope='mall.read_category',
         request_limit=30, response_root='category', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1084,7 +1084,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product category', scope='mall.write_category',
         request_limit=30, response_root='category', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('category_name', 'body', type='string', max_length=50),
             P('display_type', 'body', enum=('A', 'P', 'M', 'F')),
@@ -1119,7 +1119,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve decoration image settings by category', scope='mall.read_category',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1129,7 +1129,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update decoration images of a product category', scope='mall.write_category',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('use_menu_image_pc', 'body', enum=('T', 'F')),
             P('menu_image_pc', 'body'),
@@ -1153,7 +1153,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='products', response_kind='list',
         pagination=Pagination(limit_max=50000, limit_default=50000, has_offset=False),
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
             P('display_group', 'query', required=True, type='number', minimum=1, maximum=3, enum=('1', '2', '3')),
             P('limit', 'query', type='number', minimum=1, maximum=50000, default=50000),
@@ -1165,7 +1165,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Add products to a category', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('display_group', 'body', type='number', minimum=1, maximum=3, enum=('1', '2', '3'), default=1),
             P('product_no', 'body', required=True),
             P('shop_no', 'body', type='number', minimum=1, default=1),
@@ -1177,7 +1177,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product in product category', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('display_group', 'body', required=True, type='number', minimum=1, maximum=3, enum=('1', '2', '3')),
             P('product_no', 'body', required=True),
@@ -1192,7 +1192,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a count of products by category', scope='mall.read_product',
         response_root='count', response_kind='count',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
             P('display_group', 'query', required=True, type='number', minimum=1, maximum=3, enum=('1', '2', '3')),
         ),
@@ -1203,8 +1203,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product by category', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
-            P('product_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
+            P('product_no', 'path', required=True, type='integer'),
             P('display_group', 'query', type='number', minimum=1, maximum=3, enum=('1', '2', '3'), default=1),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
@@ -1215,7 +1215,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve SEO settings by category', scope='mall.read_category',
         response_root='seo', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1225,7 +1225,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product category SEO', scope='mall.write_category',
         response_root='seo', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('search_engine_exposure', 'body', enum=('T', 'F')),
             P('meta_title', 'body'),
@@ -1551,7 +1551,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a customer tier', scope='mall.read_customer',
         response_root='customergroup', response_kind='object',
         params=(
-            P('group_no', 'path', required=True),
+            P('group_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1561,7 +1561,7 @@ ROUTES: tuple[Route, ...] = (
         summary="Update a customer's customer tier", scope='mall.write_customer',
         response_root='customers', response_kind='list',
         params=(
-            P('group_no', 'path', required=True),
+            P('group_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('member_id', 'body', required=True, type='string', max_length=20),
             P('fixed_group', 'body', enum=('T', 'F'), default='F'),
@@ -1702,7 +1702,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='memo', response_kind='object',
         params=(
             P('member_id', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1713,7 +1713,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='memo', response_kind='object',
         params=(
             P('member_id', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -1724,7 +1724,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='memo', response_kind='object',
         params=(
             P('member_id', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('author_id', 'body', required=True, type='string', max_length=20),
             P('memo', 'body'),
@@ -2161,8 +2161,8 @@ ROUTES: tuple[Route, ...] = (
         response_root='dailysales', response_kind='list',
         date_range=DateRange('start_date', 'end_date', required=True),
         params=(
-            P('start_date', 'query', required=True),
-            P('end_date', 'query', required=True),
+            P('start_date', 'query', required=True, format='date'),
+            P('end_date', 'query', required=True, format='date'),
             P('payment_gateway_name', 'query'),
             P('partner_id', 'query'),
             P('payment_method', 'query', enum=('card', 'tcash', 'icash', 'point', 'cell')),
@@ -2368,7 +2368,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a list of products in main category', scope='mall.read_product',
         request_limit=30, response_root='products', response_kind='list',
         params=(
-            P('display_group', 'path', required=True),
+            P('display_group', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -2378,7 +2378,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Set main category products', scope='mall.write_product',
         request_limit=30, response_root='product', response_kind='object',
         params=(
-            P('display_group', 'path', required=True),
+            P('display_group', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('product_no', 'body', required=True),
         ),
@@ -2389,7 +2389,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update fixed sorting of products in main category', scope='mall.write_product',
         request_limit=30, response_root='product', response_kind='object',
         params=(
-            P('display_group', 'path', required=True),
+            P('display_group', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('product_no', 'body', required=True),
             P('fix_product_no', 'body'),
@@ -2401,7 +2401,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a count of products in main category', scope='mall.read_product',
         request_limit=30, response_root='count', response_kind='count',
         params=(
-            P('display_group', 'path', required=True),
+            P('display_group', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -2411,8 +2411,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product in main category', scope='mall.write_product',
         request_limit=30, response_root='product', response_kind='object',
         params=(
-            P('display_group', 'path', required=True),
-            P('product_no', 'path', required=True),
+            P('display_group', 'path', required=True, type='integer'),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -3247,7 +3247,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='memo', response_kind='object',
         params=(
             P('order_id', 'path', required=True, type='string', format='order_id'),
-            P('memo_no', 'path', required=True),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -3258,7 +3258,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='memo', response_kind='object',
         params=(
             P('order_id', 'path', required=True, type='string', format='order_id'),
-            P('memo_no', 'path', required=True),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('content', 'body', type='string', max_length=1000),
             P('use_customer_inquiry', 'body', enum=('T', 'F'), default='F'),
@@ -3905,10 +3905,10 @@ ROUTES: tuple[Route, ...] = (
             P('retail_price_max', 'query', type='number', minimum=0, maximum=2147483647),
             P('supply_price_min', 'query'),
             P('supply_price_max', 'query'),
-            P('created_start_date', 'query'),
-            P('created_end_date', 'query'),
-            P('updated_start_date', 'query'),
-            P('updated_end_date', 'query'),
+            P('created_start_date', 'query', format='date'),
+            P('created_end_date', 'query', format='date'),
+            P('updated_start_date', 'query', format='date'),
+            P('updated_end_date', 'query', format='date'),
             P('category', 'query'),
             P('eng_product_name', 'query', multiple=True),
             P('supply_product_name', 'query', multiple=True),
@@ -4067,10 +4067,10 @@ ROUTES: tuple[Route, ...] = (
             P('retail_price_max', 'query', type='number', minimum=0, maximum=2147483647),
             P('supply_price_min', 'query'),
             P('supply_price_max', 'query'),
-            P('created_start_date', 'query'),
-            P('created_end_date', 'query'),
-            P('updated_start_date', 'query'),
-            P('updated_end_date', 'query'),
+            P('created_start_date', 'query', format='date'),
+            P('created_end_date', 'query', format='date'),
+            P('updated_start_date', 'query', format='date'),
+            P('updated_end_date', 'query', format='date'),
             P('category', 'query'),
             P('eng_product_name', 'query', multiple=True),
             P('supply_product_name', 'query', multiple=True),
@@ -4121,7 +4121,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete user defined properties', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('property_no', 'path', required=True),
+            P('property_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -4131,7 +4131,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update user defined properties', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('property_no', 'path', required=True),
+            P('property_no', 'path', required=True, type='integer'),
             P('property_name', 'body', required=True, type='string', max_length=250),
             P('shop_no', 'body', type='number', minimum=1, default=1),
         ),
@@ -4179,7 +4179,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product', scope='mall.write_product',
         request_limit=30, response_root='product', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4190,7 +4190,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='product', response_kind='object',
         embed=('variants', 'memos', 'hits', 'seo', 'tags', 'options', 'discountprice', 'decorationimages', 'benefits', 'additionalimages', 'customProperties'),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4200,7 +4200,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product', scope='mall.write_product',
         request_limit=30, response_root='product', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('display', 'body', enum=('T', 'F')),
             P('selling', 'body', enum=('T', 'F')),
@@ -4307,7 +4307,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete an additional product image', scope='mall.write_product',
         response_root='additionalimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -4317,7 +4317,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create an additional product image', scope='mall.write_product',
         response_root='additionalimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('additional_image', 'body', required=True),
         ),
@@ -4328,7 +4328,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update an additional product image', scope='mall.write_product',
         response_root='additionalimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('additional_image', 'body', required=True),
         ),
@@ -4339,7 +4339,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a product approval status', scope='mall.read_product',
         request_limit=30, response_root='approve', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4349,7 +4349,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create a product approval request', scope='mall.write_product',
         request_limit=30, response_root='approve', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('user_id', 'body', required=True),
         ),
@@ -4360,7 +4360,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product approval status', scope='mall.write_product',
         request_limit=30, response_root='approve', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('user_id', 'body', required=True),
             P('status', 'body', required=True, enum=('C', 'R', 'I')),
@@ -4373,7 +4373,7 @@ ROUTES: tuple[Route, ...] = (
         response_root='carts', response_kind='list',
         pagination=Pagination(limit_max=100, limit_default=10, offset_max=10000),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
             P('offset', 'query', type='number', maximum=10000, default=0),
@@ -4385,7 +4385,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a count of carts containing a product', scope='mall.read_personal',
         response_root='count', response_kind='count',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4395,7 +4395,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve user defined properties by product', scope='mall.read_product',
         response_root='products', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1),
         ),
     ),
@@ -4405,8 +4405,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete user defined properties by product', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
-            P('property_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
+            P('property_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1),
         ),
     ),
@@ -4416,8 +4416,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Update user defined properties by product', scope='mall.write_product',
         response_root='product', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
-            P('property_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
+            P('property_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1),
             P('property_value', 'body'),
         ),
@@ -4428,7 +4428,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a list of product decoration images', scope='mall.read_product',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4438,7 +4438,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Set decoration images for a product', scope='mall.write_product',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('use_show_date', 'body', enum=('T', 'F')),
             P('show_start_date', 'body', type='date', format='date'),
@@ -4452,7 +4452,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product decoration images', scope='mall.write_product',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('use_show_date', 'body', enum=('T', 'F')),
             P('show_start_date', 'body', type='date', format='date'),
@@ -4466,7 +4466,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Remove a product decoration image', scope='mall.write_product',
         response_root='decorationimage', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('code', 'path', required=True),
             P('shop_no', 'query', default=1),
         ),
@@ -4477,7 +4477,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a product discounted price', scope='mall.read_product',
         request_limit=30, response_root='discountprice', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4487,7 +4487,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a count of product views', scope='mall.read_product',
         request_limit=30, response_root='count', response_kind='count',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4497,7 +4497,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a list of product icons', scope='mall.read_product',
         response_root='icons', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4507,7 +4507,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Set icons for a product', scope='mall.write_product',
         response_root='icon', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('image_list', 'body', required=True, type='array', max_items=5),
         ),
@@ -4518,7 +4518,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product icons', scope='mall.write_product',
         response_root='icon', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('use_show_date', 'body', enum=('T', 'F')),
             P('show_start_date', 'body', type='date', format='date'),
@@ -4532,7 +4532,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Remove a product icon', scope='mall.write_product',
         response_root='icon', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('code', 'path', required=True),
             P('shop_no', 'query', default=1),
         ),
@@ -4543,7 +4543,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete product images', scope='mall.write_product',
         request_limit=30, response_root='image', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4553,7 +4553,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Upload product images', scope='mall.write_product',
         request_limit=30, response_root='image', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('detail_image', 'body'),
             P('list_image', 'body'),
@@ -4569,7 +4569,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='memos', response_kind='list',
         pagination=Pagination(limit_max=100, limit_default=10, offset_max=8000),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('offset', 'query', type='number', maximum=8000, default=0),
             P('limit', 'query', type='number', minimum=1, maximum=100, default=10),
             P('shop_no', 'query', type='number', minimum=1, default=1),
@@ -4581,7 +4581,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create a product memo', scope='mall.write_product',
         request_limit=30, response_root='memo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('author_id', 'body', required=True, type='string', max_length=20),
             P('memo', 'body', required=True),
             P('shop_no', 'body', type='number', minimum=1, default=1),
@@ -4593,8 +4593,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product memo', scope='mall.write_product',
         request_limit=30, response_root='memo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -4604,8 +4604,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a product memo', scope='mall.read_product',
         request_limit=30, response_root='memo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
+            P('memo_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -4615,8 +4615,8 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product memo', scope='mall.write_product',
         request_limit=30, response_root='memo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
-            P('memo_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
+            P('memo_no', 'path', required=True, type='integer'),
             P('author_id', 'body', required=True, type='string', max_length=20),
             P('memo', 'body', required=True),
             P('shop_no', 'body', type='number', minimum=1, default=1),
@@ -4628,7 +4628,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product option', scope='mall.write_product',
         request_limit=30, response_root='option', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -4638,7 +4638,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a list of product options', scope='mall.read_product',
         request_limit=30, response_root='option', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4648,7 +4648,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create product options', scope='mall.write_product',
         request_limit=30, response_root='option', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('has_option', 'body', enum=('T', 'F')),
             P('option_type', 'body', enum=('T', 'E', 'F')),
@@ -4669,7 +4669,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product options', scope='mall.write_product',
         request_limit=30, response_root='option', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('option_list_type', 'body', enum=('S', 'C')),
             P('option_preset_code', 'body', type='string', min_length=8, max_length=8, charset='A-Z0-9'),
@@ -4689,7 +4689,7 @@ ROUTES: tuple[Route, ...] = (
         summary="Retrieve a product's SEO settings", scope='mall.read_product',
         request_limit=30, response_root='seo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4699,7 +4699,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product SEO settings', scope='mall.write_product',
         request_limit=30, response_root='seo', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('meta_title', 'body'),
             P('meta_author', 'body'),
@@ -4715,7 +4715,7 @@ ROUTES: tuple[Route, ...] = (
         summary="Retrieve a list of a product's product tags", scope='mall.read_product',
         request_limit=30, response_root='tags', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4725,7 +4725,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create product tags', scope='mall.write_product',
         request_limit=30, response_root='tag', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('tags', 'body', required=True, max_items=50),
         ),
@@ -4736,7 +4736,7 @@ ROUTES: tuple[Route, ...] = (
         summary="Retrieve a count of a product's product tags", scope='mall.read_product',
         request_limit=30, response_root='count', response_kind='count',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4746,7 +4746,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product tag', scope='mall.write_product',
         request_limit=30, response_root='tag', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('tag', 'path', required=True),
             P('shop_no', 'query', default=1),
         ),
@@ -4758,7 +4758,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='variants', response_kind='list',
         embed=('inventories',),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4768,7 +4768,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update multiple product variants', scope='mall.write_product',
         request_limit=30, response_root='variants', response_kind='list',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', default=1),
             P('variant_code', 'body', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('custom_variant_code', 'body', type='string', max_length=40),
@@ -4789,7 +4789,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete a product variant', scope='mall.write_product',
         request_limit=30, response_root='variant', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
@@ -4801,7 +4801,7 @@ ROUTES: tuple[Route, ...] = (
         request_limit=30, response_root='variant', response_kind='object',
         embed=('inventories',),
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('shop_no', 'query', default=1),
         ),
@@ -4812,7 +4812,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product variant', scope='mall.write_product',
         request_limit=30, response_root='variant', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('shop_no', 'body', default=1),
             P('custom_variant_code', 'body', type='string', max_length=40),
@@ -4834,7 +4834,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve inventory details of a product variant', scope='mall.read_product',
         request_limit=30, response_root='inventory', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('shop_no', 'query', default=1),
         ),
@@ -4845,7 +4845,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a product variant inventory', scope='mall.write_product',
         request_limit=30, response_root='inventory', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('variant_code', 'path', required=True, type='string', min_length=12, max_length=12, charset='A-Z0-9'),
             P('shop_no', 'body', default=1),
             P('use_inventory', 'body', enum=('T', 'F')),
@@ -4863,7 +4863,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a list of customers with a product in wishlist', scope='mall.read_privacy',
         response_root='customers', response_kind='list',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4873,7 +4873,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a count of customers with a product in wishlist', scope='mall.read_privacy',
         response_root='count', response_kind='count',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', default=1),
         ),
     ),
@@ -4887,7 +4887,7 @@ ROUTES: tuple[Route, ...] = (
         params=(
             P('shop_no', 'query', type='number', minimum=1, default=1),
             P('search_status', 'query', required=True, enum=('sending', 'reservation')),
-            P('search_date', 'query', enum=('send_date', 'regist_date')),
+            P('search_date', 'query', enum=('send_date', 'regist_date'), format='date'),
             P('start_date', 'query', type='date', format='date'),
             P('end_date', 'query', type='date', format='date'),
             P('push_code', 'query', multiple=True),
@@ -5029,7 +5029,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Delete distribution group', scope='mall.write_notification',
         response_root='recipientgroup', response_kind='object',
         params=(
-            P('group_no', 'path', required=True, type='number', minimum=1),
+            P('group_no', 'path', required=True, type='integer', minimum=1),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -5039,7 +5039,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve distribution group details', scope='mall.read_notification',
         response_root='recipientgroup', response_kind='object',
         params=(
-            P('group_no', 'path', required=True, type='number', minimum=1),
+            P('group_no', 'path', required=True, type='integer', minimum=1),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -5049,7 +5049,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Edit distribution group', scope='mall.write_notification',
         response_root='recipientgroup', response_kind='object',
         params=(
-            P('group_no', 'path', required=True, type='number', minimum=1),
+            P('group_no', 'path', required=True, type='integer', minimum=1),
             P('shop_no', 'body', type='number', minimum=1, default=1),
             P('group_name', 'body', required=True, type='string', max_length=40),
             P('group_description', 'body', type='string', max_length=255),
@@ -6483,7 +6483,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product category translation', scope='mall.write_translation',
         response_root='category', response_kind='object',
         params=(
-            P('category_no', 'path', required=True),
+            P('category_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1, default=1),
             P('translations', 'body', type='object'),
         ),
@@ -6509,7 +6509,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update product translation', scope='mall.write_translation',
         response_root='product', response_kind='object',
         params=(
-            P('product_no', 'path', required=True),
+            P('product_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1, default=1),
             P('translations', 'body', type='object'),
         ),
@@ -6613,7 +6613,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Retrieve a reply for urgent inquiry post', scope='mall.read_community',
         response_root='reply', response_kind='object',
         params=(
-            P('article_no', 'path', required=True),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'query', type='number', minimum=1, default=1),
         ),
     ),
@@ -6623,7 +6623,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Create a reply for urgent inquiry post', scope='mall.write_community',
         response_root='reply', response_kind='object',
         params=(
-            P('article_no', 'path', required=True),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1, default=1),
             P('content', 'body', required=True),
             P('status', 'body', enum=('F', 'I', 'T'), default='F'),
@@ -6637,7 +6637,7 @@ ROUTES: tuple[Route, ...] = (
         summary='Update a reply for urgent inquiry post', scope='mall.write_community',
         response_root='reply', response_kind='object',
         params=(
-            P('article_no', 'path', required=True),
+            P('article_no', 'path', required=True, type='integer'),
             P('shop_no', 'body', type='number', minimum=1, default=1),
             P('content', 'body', required=True),
             P('status', 'body', enum=('F', 'I', 'T')),

@@ -22,6 +22,7 @@ from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dispatch import Dispatcher
 from cafe24_async.sandbox.records import MallStats, RequestLog
 from cafe24_async.sandbox.state import SandboxState
+from cafe24_async.sandbox.write_book import WriteBook
 from cafe24_async.sandbox.webhooks import WebhookHub
 
 STATE_KEY = web.AppKey("cafe24_sandbox_state", SandboxState)
@@ -183,6 +184,11 @@ class Sandbox:
     def dataset(self, mall_id: str | None = None) -> Dataset:
         """The mall's generated data (generated now if needed)."""
         return self.state.mall(mall_id or self.default_mall).dataset
+
+    def writes(self, mall_id: str | None = None) -> WriteBook:
+        """The mall's writes: `applied` counts per record, stale views, write faults
+        (`WriteBook.configure` switches them)."""
+        return self.state.mall(mall_id or self.default_mall).writes
 
     @property
     def webhooks(self) -> WebhookHub:

@@ -17,6 +17,7 @@ import attrs
 
 from cafe24_async.routes.versions import RELEASES
 from cafe24_async.sandbox.dates import KST
+from cafe24_async.sandbox.write_config import WriteConfig
 
 
 def _utc_now() -> datetime:
@@ -205,6 +206,8 @@ class SandboxConfig:
 
     faults: FaultConfig = attrs.field(factory=FaultConfig)
     token_faults: TokenFaultConfig = attrs.field(factory=TokenFaultConfig)
+    #: Write faults, stale reads, bulk caps and the settings writes depend on (`sandbox.bulk`).
+    writes: WriteConfig = attrs.field(factory=WriteConfig)
     #: Documented only: the sandbox speaks plain HTTP on loopback.
     enforce_https: bool = False
     #: How many recent requests `Sandbox.requests` keeps.

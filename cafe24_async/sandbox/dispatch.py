@@ -25,7 +25,7 @@ import attrs
 from aiohttp import web
 
 from cafe24_async.routes import APIS, Route
-from cafe24_async.sandbox import gate, oauth
+from cafe24_async.sandbox import bulk, gate, oauth
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.encoding import Encoded, dump_json
 from cafe24_async.sandbox.errors import ApiError, error_body
@@ -66,6 +66,7 @@ class Endpoint:
 
 def _endpoint(route: Route) -> Endpoint:
     handler = bind_read(route) if route.method == "GET" else bind_write(route)
+    handler = bulk.bind(route, handler)  # write faults, bulk calls, stale reads
     api = APIS[route.api]
     return Endpoint(route, handler, api.auth, api.limiter, api.per_mall, api.mall_query)
 
@@ -235,6 +236,9 @@ class Dispatcher:
                 if hostile is not None:
                     stats.hostile += 1
                     status, payload = hostile
+        except bulk.AnswerLost:  # the write was carried out; its answer is lost
+            stats.dropped += 1
+            return None
         except ApiError as error:
             status, payload = error.status, error.body()
             if error.retry_after is not None:

@@ -18,6 +18,7 @@ from cafe24_async.sandbox.records import MallStats, RequestLog
 from cafe24_async.sandbox.throttles import FixedWindow, TokenBucket
 from cafe24_async.sandbox.usage import UsageMeter
 from cafe24_async.sandbox.webhooks import WebhookHub
+from cafe24_async.sandbox.write_book import WriteBook
 
 
 class MallState:
@@ -25,7 +26,7 @@ class MallState:
 
     __slots__ = (
         "_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "stats", "tokens", "usage",
-        "webhooks",
+        "webhooks", "writes",
     )
 
     def __init__(self, config: SandboxConfig, mall_id: str, faults: FaultConfig) -> None:
@@ -34,6 +35,8 @@ class MallState:
         self.bucket = LeakyBucket(config.bucket_capacity, config.leak_rate, config.clock, config.foreign_rate)
         self.tokens = TokenBucket(config.analytics_burst, config.analytics_refill, config.clock)
         self.usage = UsageMeter(config)
+        #: Applied-write counts, stale read views and write faults (`sandbox.bulk`).
+        self.writes = WriteBook(config.writes, config.clock, mall_id)
         self.stats = MallStats()
         self.faults = FaultInjector(faults, mall_id)
         self._dataset: Dataset | None = None

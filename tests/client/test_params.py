@@ -11,6 +11,7 @@ from cafe24_async.params import prepare
 from cafe24_async.routes import find_route
 
 PRODUCTS = find_route("GET", "/api/v2/admin/products")
+ORDER = find_route("GET", "/api/v2/admin/orders/{order_id}")
 PRODUCT = find_route("GET", "/api/v2/admin/products/{product_no}")
 INVENTORY = find_route("GET", "/api/v2/admin/products/{product_no}/variants/{variant_code}/inventories")
 CREATE_PRODUCT = find_route("POST", "/api/v2/admin/products")
@@ -33,10 +34,17 @@ def test_path_params_positional_or_by_name() -> None:
 
 @pytest.mark.parametrize("value", ["../admin", "a/b", "x?y=1", "x#y", "user@evil.com", "a b", "한글"])
 def test_path_values_are_encoded_whole(value: str) -> None:
-    path = prepare(PRODUCT, (value,), {}).path
+    path = prepare(ORDER, (value,), {}).path  # order_id is text
     tail = path.rsplit("/", 1)[1]
     assert "/" not in tail and "?" not in tail and "#" not in tail and "@" not in tail and " " not in tail
-    assert path.startswith("/api/v2/admin/products/")
+    assert path.startswith("/api/v2/admin/orders/")
+
+
+@pytest.mark.parametrize("value", ["abc", "12a", "-3", 1.5, "../admin"])
+def test_whole_number_placeholders_refuse_other_values(value: object) -> None:
+    err = rule_of(PRODUCT, (value,), {})
+    assert (err.param, err.rule) == ("product_no", "must be a whole number") or err.rule.startswith("must be at least")
+    assert prepare(PRODUCT, ("128",), {}).path.endswith("/products/128")
 
 
 @pytest.mark.parametrize("value", ["", ".", "..", None, True, 1.5, ["1"]])

@@ -155,11 +155,15 @@ class WebhookHub:
     ) -> str | None:
         """Send one event (in the background); its trace id, or None when nobody is registered
         or the event is not among the registered ones."""
+        body = json.dumps({"event_no": event_no, "resource": dict(resource)}, ensure_ascii=False)
+        return self.emit_raw(mall_id, event_no, body, log_type=log_type)
+
+    def emit_raw(self, mall_id: str, event_no: int, body: str, *, log_type: str = "G") -> str | None:
+        """Send `body` exactly as given (a hostile or damaged delivery) as event `event_no`."""
         settings = self.settings
         if settings is None or (settings.events is not None and event_no not in settings.events):
             return None
         trace_id = f"sandbox-{next(self._traces):08d}"
-        body = json.dumps({"event_no": event_no, "resource": dict(resource)}, ensure_ascii=False)
         self.counters.emitted += 1
         if settings.drop_rate and self._rng.random() < settings.drop_rate:
             self.counters.dropped += 1

@@ -33,6 +33,7 @@ from cafe24_async.webhooks.hydrate import Hydration, hydrate
 from cafe24_async.webhooks.parse import parse_event
 from cafe24_async.webhooks.receiver import Receiver, ReceiverStats, Reply
 from cafe24_async.webhooks.reconcile import ReconcileReport, reconcile
+from cafe24_async.webhooks.redis_dedup import RedisDeduplicator
 from cafe24_async.webhooks.verify import DEFAULT_KEY_HEADER, Verifier
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "Receiver",
     "ReceiverStats",
     "ReconcileReport",
+    "RedisDeduplicator",
     "Reply",
     "Submission",
     "UnknownEvent",

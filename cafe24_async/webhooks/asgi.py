@@ -58,8 +58,12 @@ class ASGIReceiver:
         if kind == "lifespan":
             await self._lifespan(receive, send)
             return
+        if kind == "websocket":  # not a webhook: close the socket at once
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if kind != "http":
-            raise ValueError(f"ASGIReceiver serves HTTP only, not {kind!r}")
+            return
         headers = _headers(scope)
         client = scope.get("client")
         peer = str(client[0]) if client else None

@@ -10,7 +10,7 @@ it can check the client from the outside.
 
 from cafe24_async.sandbox.app import Sandbox, create_app, serve
 from cafe24_async.sandbox.config import FaultConfig, SandboxConfig, TokenFaultConfig
-from cafe24_async.sandbox.records import MallStats, RecordedRequest
+from cafe24_async.sandbox.records import MallStats, RecordedRequest, ServerMallStats
 
 __all__ = [
     "FaultConfig",
@@ -18,6 +18,7 @@ __all__ = [
     "RecordedRequest",
     "Sandbox",
     "SandboxConfig",
+    "ServerMallStats",
     "TokenFaultConfig",
     "create_app",
     "serve",

@@ -6,11 +6,18 @@ and per-mall counters, and plays the other users of a mall's limits (another
 app draining the bucket, the Analytics tokens or the D.Collection window,
 or using up the usage quotas). `serve` runs the same app in the foreground
 for a command line.
+
+From Python::
+
+    async with Sandbox(SandboxConfig(products=500)) as sandbox:
+        token = sandbox.issue_token("sandbox")          # the documented token answer
+        options = sandbox.client_options()              # base URLs and credentials for Cafe24(...)
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from types import TracebackType
 from typing import Any
 
@@ -20,10 +27,10 @@ from cafe24_async.routes import ROUTES
 from cafe24_async.sandbox.config import FaultConfig, SandboxConfig, TokenFaultConfig
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dispatch import Dispatcher
-from cafe24_async.sandbox.records import MallStats, RequestLog
+from cafe24_async.sandbox.records import RequestLog, ServerMallStats
 from cafe24_async.sandbox.state import SandboxState
-from cafe24_async.sandbox.write_book import WriteBook
 from cafe24_async.sandbox.webhooks import WebhookHub
+from cafe24_async.sandbox.write_book import WriteBook
 
 STATE_KEY = web.AppKey("cafe24_sandbox_state", SandboxState)
 
@@ -55,9 +62,17 @@ def _url_host(host: str) -> str:
 
 
 class Sandbox:
-    """A sandbox server on a loopback port, usable as an async context manager."""
+    """A sandbox server on a loopback port, usable as an async context manager.
 
-    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    `port=0` picks a free port. With `state_file`, issued tokens are kept in that
+    JSON file and taken over by the next sandbox given the same file, so tokens a
+    client saved stay good across a restart.
+    """
+
+    def __init__(
+        self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0,
+        *, state_file: str | os.PathLike[str] | None = None,
+    ) -> None:
         _check_loopback(host)
         self.config = config or SandboxConfig()
         self.host = host
@@ -66,6 +81,8 @@ class Sandbox:
         self.app = create_app(self.config)
         self.state = self.app[STATE_KEY]
         self._runner: web.AppRunner | None = None
+        if state_file is not None:
+            self.state.tokens.keep_in(state_file)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -121,6 +138,22 @@ class Sandbox:
         """`http://127.0.0.1:<port>/{mall_id}` with a literal `{mall_id}` placeholder."""
         return self.root_url + "/{mall_id}"
 
+    def client_options(self) -> dict[str, Any]:
+        """What a `Cafe24` client needs to use this sandbox, as keyword arguments:
+        `Cafe24(**sandbox.client_options(), token_store=store)`. The credentials are
+        the sandbox's well-known test ones (`sandbox-client` / `sandbox-secret` by default)."""
+        config = self.config
+        return {
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "base_url": self.base_url,
+            "analytics_base_url": self.root_url,
+            "dcollection_base_url": self.root_url,
+            "dcollection_credentials": (config.client_id, config.client_secret),
+            "leak_rate": config.leak_rate,
+            "bucket_capacity": config.bucket_capacity,
+        }
+
     def url_for(self, mall_id: str | None = None) -> str:
         return f"{self.root_url}/{mall_id or self.default_mall}"
 
@@ -140,7 +173,7 @@ class Sandbox:
         """Expire every current access token of the mall now; returns how many."""
         return self.state.tokens.expire_access(mall_id or self.default_mall)
 
-    def stats(self, mall_id: str | None = None) -> MallStats:
+    def stats(self, mall_id: str | None = None) -> ServerMallStats:
         """A copy of the mall's counters, bucket levels included."""
         return self.state.mall(mall_id or self.default_mall).snapshot()
 
@@ -177,7 +210,7 @@ class Sandbox:
         """Another process behind `ip` used the rest of the current D.Collection window."""
         self.state.window(ip).use_up()
 
-    def partner_stats(self) -> MallStats:
+    def partner_stats(self) -> ServerMallStats:
         """Counters of the partner-wide (D.Collection) requests."""
         return self.state.mall("").snapshot()
 
@@ -206,11 +239,16 @@ class Sandbox:
         self.state.tokens.set_faults(faults, echo_secrets)
 
 
-def serve(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 8024) -> None:
-    """Run a sandbox in the foreground until interrupted."""
+def serve(
+    config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 8024,
+    *, state_file: str | os.PathLike[str] | None = None,
+) -> None:
+    """Run a sandbox in the foreground until interrupted (tokens kept in `state_file`, if given)."""
     _check_loopback(host)
     config = config or SandboxConfig()
     app = create_app(config)
+    if state_file is not None:
+        app[STATE_KEY].tokens.keep_in(state_file)
     for mall_id in config.malls:
         _ = app[STATE_KEY].mall(mall_id).dataset
     base = f"http://{_url_host(host)}:{port}/{{mall_id}}"

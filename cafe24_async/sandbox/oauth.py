@@ -6,6 +6,12 @@ code or a refresh token for a token pair. Refresh tokens rotate: each works
 once. Expiry follows the injectable `now` clock so tests can age tokens
 without waiting. These endpoints never touch the leaky bucket.
 
+Issued tokens live in memory; `TokenStore.keep_in(path)` also keeps them in a
+JSON file, read at start and rewritten after every change, so a token saved by
+a client stays good across a restart of the sandbox (`cafe24-async sandbox
+serve` does this by default). Authorization codes are not kept: they last a
+minute.
+
 The token endpoint can misbehave on purpose (`TokenFaultConfig`, see
 `sandbox.token_faults`): fail before rotating, or rotate and then send a damaged
 answer. With `echo_secrets` its error answers repeat the refresh token, code and
@@ -17,9 +23,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +41,7 @@ from cafe24_async.routes import ROUTES
 from cafe24_async.sandbox.config import SandboxConfig, TokenFaultConfig
 from cafe24_async.sandbox.dates import token_time
 from cafe24_async.sandbox.encoding import dump_json
-from cafe24_async.sandbox.records import MallStats
+from cafe24_async.sandbox.records import ServerMallStats
 from cafe24_async.sandbox.token_faults import TokenFault, TokenFaultInjector, TokenFaultKind, damaged_body
 
 #: Every scope the route table mentions: what a sandbox token is granted by default.
@@ -98,6 +108,8 @@ class TokenStore:
         self._faults: dict[str, TokenFaultInjector] = {}
         #: Error answers repeat the secrets of the request (see the module docstring).
         self.echo_secrets = False
+        #: Where issued tokens are kept across restarts (None: memory only).
+        self.state_file: Path | None = None
 
     # -- faults -----------------------------------------------------------------
 
@@ -127,7 +139,7 @@ class TokenStore:
         self._access[access] = AccessGrant(mall_id, expires, granted)
         self._access_by_mall.setdefault(mall_id, set()).add(access)
         self._refresh[refresh] = RefreshGrant(mall_id, refresh_expires, granted, access)
-        return {
+        answer: dict[str, Any] = {
             "access_token": access,
             "expires_at": token_time(expires),
             "refresh_token": refresh,
@@ -138,6 +150,8 @@ class TokenStore:
             "scopes": list(granted),
             "issued_at": token_time(now),
         }
+        self._save_state()
+        return answer
 
     def new_code(self, mall_id: str, redirect_uri: str, scopes: tuple[str, ...]) -> str:
         code = secrets.token_urlsafe(16)
@@ -197,7 +211,82 @@ class TokenStore:
             grant = self._access.get(token)
             if grant is not None:
                 grant.expires_at = min(grant.expires_at, now)
+        self._save_state()
         return len(tokens)
+
+    # -- persistence ------------------------------------------------------------
+
+    def keep_in(self, path: str | os.PathLike[str]) -> int:
+        """Keep issued tokens in the JSON file `path` from now on, starting from the
+        tokens an earlier sandbox left there (expired ones dropped, those of another
+        client id ignored); returns how many access tokens were taken over. A file
+        that is not such a state raises `ValueError` naming it."""
+        self.state_file = Path(path)
+        taken = self._load_state(self.state_file)
+        self._save_state()
+        return taken
+
+    def _load_state(self, path: Path) -> int:
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return 0
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"the sandbox state {path} cannot be read ({exc})") from None
+        try:
+            data = json.loads(raw)
+            if data.get("client_id") != self.config.client_id:
+                return 0  # tokens of another app: not ours to honour
+            now = self.config.now()
+            access = {
+                token: AccessGrant(g["mall_id"], datetime.fromisoformat(g["expires_at"]), tuple(g["scopes"]))
+                for token, g in data["access"].items()
+            }
+            refresh = {
+                token: RefreshGrant(g["mall_id"], datetime.fromisoformat(g["expires_at"]), tuple(g["scopes"]),
+                                    g["access_token"], bool(g["used"]))
+                for token, g in data["refresh"].items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"the sandbox state {path} is damaged ({type(exc).__name__}: {exc}); move it away"
+            ) from None
+        live = {t: g for t, g in access.items() if g.expires_at > now}
+        self._access.update(live)
+        for token, grant in live.items():
+            self._access_by_mall.setdefault(grant.mall_id, set()).add(token)
+        self._refresh.update({t: g for t, g in refresh.items() if g.expires_at > now and not g.used})
+        return len(live)
+
+    def _save_state(self) -> None:
+        """Rewrite the state file (atomically, mode 0600) with the tokens still good."""
+        path = self.state_file
+        if path is None:
+            return
+        now = self.config.now()
+        data = {
+            "client_id": self.config.client_id,
+            "access": {
+                token: {"mall_id": g.mall_id, "expires_at": g.expires_at.isoformat(),
+                        "scopes": list(g.scopes)}
+                for token, g in self._access.items() if g.expires_at > now
+            },
+            "refresh": {
+                token: {"mall_id": g.mall_id, "expires_at": g.expires_at.isoformat(),
+                        "scopes": list(g.scopes), "access_token": g.access_token, "used": g.used}
+                for token, g in self._refresh.items() if g.expires_at > now and not g.used
+            },
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=1)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 # -- HTTP ---------------------------------------------------------------------------
@@ -243,7 +332,7 @@ def client_ok(config: SandboxConfig, authorization: str | None) -> bool:
 def token(
     config: SandboxConfig,
     tokens: TokenStore,
-    stats: MallStats,
+    stats: ServerMallStats,
     mall_id: str,
     headers: Mapping[str, str],
     form: Mapping[str, str],

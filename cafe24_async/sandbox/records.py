@@ -1,8 +1,10 @@
 """What the sandbox remembers about traffic: recorded requests and per-mall counters.
 
 Tests assert on exactly what a client sent (`RecordedRequest`) and on how the
-server saw the traffic (`MallStats`: throttling, refreshes, the highest bucket
-level, usage-quota blocks, injected faults). Each recorded request carries its
+server saw the traffic (`ServerMallStats`: throttling, refreshes, the highest
+bucket level, usage-quota blocks, injected faults). The name differs from the
+client's `cafe24_async.MallStats` on purpose: one is what the server counted,
+the other what the client did, and tests compare the two. Each recorded request carries its
 arrival time, so a test can check that nothing was sent during a pause.
 """
 
@@ -55,8 +57,8 @@ class RequestLog(list[RecordedRequest]):
 
 
 @attrs.define(slots=True)
-class MallStats:
-    """Counters for one mall. `Sandbox.stats` hands out copies."""
+class ServerMallStats:
+    """What the sandbox counted for one mall. `Sandbox.stats` hands out copies."""
 
     #: API requests that reached the server (OAuth excluded).
     requests: int = 0
@@ -105,5 +107,9 @@ class MallStats:
         elif status == 401:
             self.unauthorized += 1
 
-    def copy(self) -> MallStats:
+    def copy(self) -> ServerMallStats:
         return attrs.evolve(self, statuses=dict(self.statuses))
+
+
+#: The old name, kept for one release (it clashed with the client's `MallStats`).
+MallStats = ServerMallStats

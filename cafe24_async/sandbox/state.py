@@ -14,7 +14,7 @@ from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.faults import FaultInjector
 from cafe24_async.sandbox.oauth import TokenStore
 from cafe24_async.sandbox.partner import PartnerData
-from cafe24_async.sandbox.records import MallStats, RequestLog
+from cafe24_async.sandbox.records import RequestLog, ServerMallStats
 from cafe24_async.sandbox.throttles import FixedWindow, TokenBucket
 from cafe24_async.sandbox.usage import UsageMeter
 from cafe24_async.sandbox.webhooks import WebhookHub
@@ -37,7 +37,7 @@ class MallState:
         self.usage = UsageMeter(config)
         #: Applied-write counts, stale read views and write faults (`sandbox.bulk`).
         self.writes = WriteBook(config.writes, config.clock, mall_id)
-        self.stats = MallStats()
+        self.stats = ServerMallStats()
         self.faults = FaultInjector(faults, mall_id)
         self._dataset: Dataset | None = None
         self._partner: PartnerData | None = None
@@ -62,7 +62,7 @@ class MallState:
             self._partner = PartnerData(self._config)
         return self._partner
 
-    def snapshot(self) -> MallStats:
+    def snapshot(self) -> ServerMallStats:
         """A copy of the counters with the bucket levels and quota usage filled in."""
         stats = self.stats.copy()
         stats.max_level = self.bucket.max_level

@@ -183,7 +183,8 @@ class WebhookHub:
         if settings.trace_header:
             headers[settings.trace_header] = trace_id
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.timeout))
+            self._session = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=settings.timeout)
         for attempt in range(settings.attempts):
             if attempt:
                 await asyncio.sleep(settings.retry_delay)
@@ -192,9 +193,10 @@ class WebhookHub:
             status: int | None = None
             answer: str | None = None
             try:
-                async with self._session.post(settings.url, data=body.encode(), headers=headers) as response:
-                    status = response.status
-                    answer = (await response.text(errors="replace"))[:1000]
+                session, data = self._session, body.encode()
+                async with session.post(settings.url, data=data, headers=headers, timeout=timeout) as got:
+                    status = got.status
+                    answer = (await got.text(errors="replace"))[:1000]
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
                 answer = f"{type(exc).__name__}: {exc}"[:1000]
             ok = status is not None and 200 <= status < 300

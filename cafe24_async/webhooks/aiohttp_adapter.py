@@ -33,13 +33,23 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def joined_headers(request: web.Request) -> dict[str, str]:
+    """The headers by lower-cased name, repeated ones joined with ", " (as HTTP allows),
+    so that a forwarded-for header sent on several lines is read whole."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
 def aiohttp_handler(receiver: Receiver) -> AiohttpHandler:
     """An aiohttp handler answering deliveries through `receiver`."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         reply = await receiver.handle(
             request.method,
-            request.headers,
+            joined_headers(request),
             request.remote,
             request.content_length,
             lambda limit: read_limited(request, limit),

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
@@ -111,9 +111,17 @@ class Receiver:
     def __repr__(self) -> str:
         return f"<Receiver {self.verifier!r} max_body={self.max_body} {self.stats}>"
 
-    def on(self, kind: type[E]) -> Callable[[Handler[E]], Handler[E]]:
-        """Decorator: run the function for every event of class `kind` (see `Dispatcher.on`)."""
-        return self.dispatcher.on(kind)
+    @overload
+    def on(self, kind: type[E]) -> Callable[[Handler[E]], Handler[E]]: ...
+
+    @overload
+    def on(self, kind: type[E], handler: Handler[E]) -> Handler[E]: ...
+
+    def on(self, kind: type[E], handler: Handler[E] | None = None) -> Any:
+        """Run `handler` for every event of class `kind`; usable as a decorator (see `Dispatcher.on`)."""
+        if handler is None:
+            return self.dispatcher.on(kind)
+        return self.dispatcher.on(kind, handler)
 
     async def start(self) -> None:
         await self.dispatcher.start()

@@ -12,6 +12,7 @@ import logging
 
 import aiohttp
 import pytest
+from multidict import CIMultiDict
 
 from cafe24_async.errors import Cafe24Error, ConfigurationError
 from cafe24_async.webhooks import (
@@ -98,8 +99,13 @@ async def test_the_forwarded_header_is_honoured_only_when_configured() -> None:
         assert status == 403  # a spoofed left entry does not pass
         status, _, _ = await post(url, ORDER)  # no header: the sender is unknown
         assert status == 403
+        # The header sent on two lines is read whole: the proxy's line comes last.
+        lines = CIMultiDict([("X-Api-Key", KEY), ("X-Forwarded-For", "10.0.0.1"), ("X-Forwarded-For", "203.0.113.7")])
+        other = envelope(90002, example(90002))
+        async with aiohttp.ClientSession() as session, session.post(url, data=other, headers=lines) as answer:
+            assert answer.status == 200
         await receiver.dispatcher.join()
-        assert recorder.numbers() == [90023]
+        assert recorder.numbers() == [90023, 90002]
         await receiver.close()
     async with running_receiver(allowed_networks=["203.0.113.7"]) as (receiver, url, _):
         status, _, _ = await post(url, ORDER, {"X-Forwarded-For": "203.0.113.7"})

@@ -272,9 +272,8 @@ class Cafe24:
         return cast("Dcollection", Namespace(self.partner, api_tree("dcollection")))
 
     def stats(self) -> dict[str, MallStats]:
-        """Per-mall counters: requests, retries, 429s, refreshes, bucket waits and level."""
-        for mall in self._malls.values():
-            mall.stats.bucket_level = mall.bucket_level
+        """Per-mall counters: requests, retries, 429s, refreshes, bucket waits and level
+        (the same objects as `mall.stats`)."""
         return {mall_id: mall.stats for mall_id, mall in self._malls.items()}
 
     def mall_base_url(self, mall_id: str) -> str:
@@ -285,9 +284,14 @@ class Cafe24:
     def new_limiter(self, kind: str, mall_id: str, stats: MallStats) -> Limiter:
         """A pacing object of `kind` for one mall."""
         if kind == "leaky_bucket":
+            limiter: Limiter
             if self.shared_bucket is not None:
-                return self.shared_bucket.limiter(self.client_id, mall_id, self.rate_limit, self.clock, stats)
-            return LeakyBucketLimiter(self.rate_limit, self.clock, stats)
+                shared = self.shared_bucket
+                limiter = shared.limiter(self.client_id, mall_id, self.rate_limit, self.clock, stats)
+            else:
+                limiter = LeakyBucketLimiter(self.rate_limit, self.clock, stats)
+            stats.read_level_from(lambda: limiter.level)  # one source for mall.stats.bucket_level
+            return limiter
         if kind == "token_bucket":
             return TokenBucketLimiter(self.rate_limit, self.clock, stats)
         if kind == "fixed_window":

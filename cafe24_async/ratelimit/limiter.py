@@ -230,10 +230,12 @@ class TokenBucketLimiter(_BucketLimiter):
         return f"TokenBucketLimiter({self.bucket!r})"
 
     async def acquire(self, route: Route) -> None:
-        started = self._clock.monotonic()
-        await self._enter()
-        self._send(Permit(self))
-        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+        started = self._stats.wait_began(self._clock.monotonic())
+        try:
+            await self._enter()
+            self._send(Permit(self))
+        finally:
+            self._stats.wait_ended(started, self._clock.monotonic())
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         remaining = header_float(headers, "X-RateLimit-Remaining")
@@ -292,15 +294,17 @@ class FixedWindowLimiter:
             self._anchor = True
 
     async def acquire(self, route: Route) -> None:
-        started = self._clock.monotonic()
-        async with self._lock:
-            while True:
-                self._roll()
-                if self._used < self.limit:
-                    self._used += 1
-                    break
-                await self._clock.sleep(self._window_start + self.window - self._clock.monotonic())
-        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+        started = self._stats.wait_began(self._clock.monotonic())
+        try:
+            async with self._lock:
+                while True:
+                    self._roll()
+                    if self._used < self.limit:
+                        self._used += 1
+                        break
+                    await self._clock.sleep(self._window_start + self.window - self._clock.monotonic())
+        finally:
+            self._stats.wait_ended(started, self._clock.monotonic())
 
     def release(self) -> None:
         """Nothing to do: a fixed window counts calls, not calls in flight."""

@@ -16,9 +16,10 @@ Outputs:
 - `docs/routes.md`: one line per route (Python call, HTTP method and path, scope,
   paging and date rules), grouped by API and resource, to grep for a known path.
 
-Typing rules (the only judgement made here; the runtime checks stay in `params.py`):
+Typing rules (the only judgement made here; the runtime checks stay in `pipeline/build.py`):
 
-- path params: `int | str`;
+- path params: `int` where the docs say integer or number (`product_no`), `str` where
+  they say string (`variant_code`, `order_id`), else `int | str`;
 - "number": `int`, or `int | float | Decimal` when a documented bound is fractional
   or the name is an amount, rate or weight;
 - "date"/"datetime" (type or format), the route's date-range params, and untyped
@@ -30,9 +31,16 @@ Typing rules (the only judgement made here; the runtime checks stay in `params.p
 - anything the docs do not type: `Any`.
 
 Return types: `list[dict[str, Any]]`, `int` or `dict[str, Any]` by the route's response
-kind; where the models package maps the route to a record class, overloads return that
-class (a list of them for lists) when called with `typed=True`. POST/PUT routes with
-required body params get a second overload taking `requests=[...]` instead of them.
+kind; where the models package maps the route to a record class, two overloads return
+that class (a list of them for lists) for `typed=True` and dicts otherwise.
+
+One signature per coroutine wherever the return type allows it, so that mypy names the
+parameter of a wrong-typed argument ('Argument "limit" to "count" of "Admin_Products" has
+incompatible type "str"; expected "int | None"') instead of listing overloads. Overloads
+are kept only for `typed=True` where a record class exists. A write's body may be given
+as documented params, as `request=` or as `requests=[...]`, all in one signature; its
+required fields are checked at run time (`ValidationError` naming them) since a type
+cannot say "these names, or `request`".
 """
 
 from __future__ import annotations
@@ -103,6 +111,8 @@ def scalar_type(param: Param, route: Route) -> str:
     date_range = route.date_range
     if param.enum and set(param.enum) <= {"T", "F"}:
         return f"bool | {literal(param.enum)}"
+    if param.type == "integer":
+        return "int"
     if param.type == "number":
         if is_fractional(param.minimum) or is_fractional(param.maximum) or AMOUNT.search(param.name):
             return "Number"
@@ -125,6 +135,15 @@ def scalar_type(param: Param, route: Route) -> str:
     if param.type == "string":
         return "str"
     return "Any"
+
+
+def path_type(param: Param | None) -> str:
+    """The annotation of a path placeholder: its documented type, else `PathValue`."""
+    if param is not None and param.type in ("integer", "number"):
+        return "int"
+    if param is not None and param.type == "string":
+        return "str"
+    return "PathValue"
 
 
 def param_type(param: Param, route: Route) -> str:
@@ -159,7 +178,8 @@ class Arg:
 
 def documented_args(route: Route) -> tuple[list[Arg], list[Arg]]:
     """(path params, keyword-only documented params), as the binder orders them."""
-    path = [Arg(name, "PathValue", True) for name in route.path_params]
+    in_path = {p.name: p for p in route.params if p.location == "path"}
+    path = [Arg(name, path_type(in_path.get(name)), True) for name in route.path_params]
     seen = set(route.path_params)
     keywords = []
     for p in route.params:
@@ -266,27 +286,19 @@ def action_lines(route: Route, name: str, model: str | None) -> list[str]:
         typed_return = f"builtins.list[{model}]" if route.response_kind == "list" else f"{model}"
     if route.response_kind == "count":
         model = None
-    shapes: list[list[Arg]] = []  # the keyword params of each body shape
     writes = route.method in ("POST", "PUT")
     body = f"{model} | Mapping[str, Any]" if model else "Mapping[str, Any]"
-    if writes and any(a.required for a in documented):
-        shop_no = [a for a in documented if a.name == "shop_no"]
-        shop_no = [Arg("shop_no", a.annotation, False) for a in shop_no]
-        shapes.append(documented + extra)
-        shapes.append([*shop_no, Arg("requests", "Sequence[Mapping[str, Any]]", True), *extra])
-        shapes.append([*shop_no, Arg("request", body, True), *extra])
-    elif writes:
-        shapes.append([*documented, *extra, Arg("requests", "Sequence[Mapping[str, Any]]", False),
-                       Arg("request", body, False)])
+    if writes:  # the body as params, `request=` or `requests=[...]`: required fields checked at run time
+        shape = [Arg(a.name, a.annotation, False) for a in documented]
+        shape += [*extra, Arg("requests", f"Sequence[{body}]", False), Arg("request", body, False)]
     else:
-        shapes.append(documented + extra)
+        shape = documented + extra
     variants: list[tuple[list[Arg], str]] = []
-    for shape in shapes:
-        if model is None:
-            variants.append((shape + option_args(iterate, None), plain))
-        else:
-            variants.append((shape + option_args(iterate, "True"), typed_return))
-            variants.append((shape + option_args(iterate, "False"), plain))
+    if model is None:
+        variants.append((shape + option_args(iterate, None), plain))
+    else:
+        variants.append((shape + option_args(iterate, "False"), plain))
+        variants.append((shape + option_args(iterate, "True"), typed_return))
     overload = len(variants) > 1
     lines: list[str] = []
     for index, (keywords, returns) in enumerate(variants):

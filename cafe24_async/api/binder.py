@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from functools import cache
 from typing import Any, Protocol
 
-from cafe24_async.api.docs import docstring, signature
+from cafe24_async.api.docs import docstring, namespace_doc, signature
 from cafe24_async.api.tree import NamespaceNode, iterator_name
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging import iterate_records
@@ -95,7 +95,7 @@ def iterator_function(route: Route, name: str) -> Callable[..., AsyncIterator[An
         "Takes the same parameters as the list call (without limit/offset paging\n"
         "concerns: the largest page is used, and the offset cap is passed with the\n"
         "keyset parameter where the route has one, or date windows for date-ranged\n"
-        "routes). `concurrency` bounds the pages fetched at once.\n\n" + docstring(route)
+        "routes). `concurrency` bounds the pages fetched at once.\n\n" + docstring(route, iterate=True)
     )
     return iterate
 
@@ -110,7 +110,15 @@ def _dress(fn: Callable[..., Any], route: Route, name: str) -> None:
 
 
 class Namespace:
-    """A level of an API under one mall, e.g. `mall.admin.products`."""
+    """A level of an API under one mall, e.g. `mall.admin.products`.
+
+    Each level is an instance of its own subclass (`Admin_Products`, named as its
+    protocol in `cafe24_async.api_types`), whose docstring lists the level's
+    actions and the levels below, so `help(mall.admin.products)` shows them.
+    """
+
+    def __new__(cls, mall: Caller, node: NamespaceNode) -> Namespace:
+        return super().__new__(namespace_class(node) if cls is Namespace else cls)
 
     def __init__(self, mall: Caller, node: NamespaceNode) -> None:
         self._mall = mall
@@ -141,3 +149,12 @@ class Namespace:
             raise AttributeError(f"{node.name} has no {name!r}; it has: {options}")
         self.__dict__[name] = value  # next access is a plain attribute lookup
         return value
+
+
+@cache
+def namespace_class(node: NamespaceNode) -> type[Namespace]:
+    """The subclass of `Namespace` for one level of the tree, documented with its actions."""
+    api, *parts = node.name.split(".")
+    name = "_".join("".join(w.capitalize() for w in part.split("_") if w) for part in (api, *parts))
+    doc = namespace_doc(api, tuple(parts), node.routes, node.children)
+    return type(name, (Namespace,), {"__doc__": doc, "__module__": "cafe24_async.endpoints", "__slots__": ()})

@@ -1,19 +1,50 @@
-"""What an endpoint coroutine tells `help()` and `inspect`: its docstring and signature.
+"""What `help()` and `inspect` tell about the API: docstrings and signatures.
 
-Both come from the route row alone: method, path, scope, paging and date
-rules, every documented parameter with its rules, and the call options.
+An endpoint coroutine's docstring and signature come from its route row alone:
+method, path, scope, paging and date rules, every documented parameter with its
+rules (numbers written as people read them: `max 2,147,483,647`), and the call
+options every coroutine takes. A namespace's docstring (`namespace_doc`) lists
+its actions, each with its call, method and path, and the namespaces below it.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from cafe24_async.routes import APIS
 from cafe24_async.routes.route import Param, Route
 
 #: Options every endpoint coroutine takes besides the documented params.
 CALL_OPTIONS = ("typed", "timeout", "retry_writes")
+
+#: What each option besides the documented params does, for the docstrings.
+OPTION_TEXT = {
+    "fields": "fields: the response fields to return (a list, or a comma-joined string); "
+              "fewer fields, smaller answers",
+    "embed": "embed: sub-resources to return inside each record ({embeds}), instead of a call each",
+    "request": "request: the write's body as one dict or typed record (checked against the "
+               "documented required fields and lengths); or the documented params by name",
+    "requests": "requests: several bodies at once, a list of dicts or records",
+    "extra_params": "extra_params: params the docs do not list yet, sent unchecked "
+                    "(query values for GET/DELETE, merged into the body for writes)",
+    "typed": "typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, "
+             "T/F as bool) instead of dicts; None follows the client's setting",
+    "timeout": "timeout: seconds for the whole call (waiting for the bucket, every attempt and "
+               "back-off), or a TimeoutSettings for each request's connect/read limits",
+    "timeout_iterate": "timeout: seconds for each page's call",
+    "retry_writes": "retry_writes: True lets a POST be retried after a 5xx, a dropped connection "
+                    "or an unreadable answer (only where sending it twice is harmless); GET, PUT and "
+                    "DELETE are retried anyway, and a 429 always",
+    "concurrency": "concurrency: pages fetched at once (default: what the bucket allows)",
+}
+
+
+def number(value: float) -> str:
+    """A documented bound as people read it: `2,147,483,647`, `0.01`, never `2.14748e+09`."""
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.6f}".rstrip("0")
 
 
 def describe_param(param: Param) -> str:
@@ -25,9 +56,9 @@ def describe_param(param: Param) -> str:
     if param.format and param.format != param.type:
         rules.append(param.format)
     if param.minimum is not None:
-        rules.append(f"min {param.minimum:g}")
+        rules.append(f"min {number(param.minimum)}")
     if param.maximum is not None:
-        rules.append(f"max {param.maximum:g}")
+        rules.append(f"max {number(param.maximum)}")
     if param.min_length is not None:
         rules.append(f"min length {param.min_length}")
     if param.max_length is not None:
@@ -45,7 +76,8 @@ def describe_param(param: Param) -> str:
     return f"    {param.name} ({param.location}{': ' + '; '.join(rules) if rules else ''})"
 
 
-def docstring(route: Route) -> str:
+def docstring(route: Route, iterate: bool = False) -> str:
+    """The docstring of the coroutine of `route` (of its `iterate` when `iterate`)."""
     lines = [
         route.summary or f"{route.method} {route.path}",
         "",
@@ -81,6 +113,64 @@ def docstring(route: Route) -> str:
     params = [p for p in route.params]
     if params:
         lines += ["", "Parameters:"] + [describe_param(p) for p in params]
+    lines += ["", "Call options:"] + [f"    {text}" for text in option_lines(route, iterate)]
+    return "\n".join(lines)
+
+
+def option_lines(route: Route, iterate: bool = False) -> list[str]:
+    """What each option the coroutine takes besides the documented params does."""
+    documented = {p.name for p in route.params}
+    names = ["fields"] if route.method == "GET" and "fields" not in documented else []
+    if route.embed and "embed" not in documented:
+        names.append("embed")
+    if route.method in ("POST", "PUT"):
+        names += ["request", "requests"]
+    names.append("extra_params")
+    names += ["concurrency", "typed", "timeout_iterate"] if iterate else list(CALL_OPTIONS)
+    return [OPTION_TEXT[n].format(embeds=", ".join(route.embed or ())) for n in names]
+
+
+def call_text(route: Route, owner: str, name: str | None = None) -> str:
+    """`mall.admin.products.variants.get(product_no, variant_code, *, ...)`: the call with
+    its path values and required keywords."""
+    filled_in = set(APIS[route.api].mall_query)
+    args = list(route.path_params)
+    required = [p.name for p in route.params if p.required and p.location != "path"
+                and p.name not in filled_in and p.name.isidentifier() and p.name not in args]
+    args += [f"{n}=..." for n in dict.fromkeys(required)]
+    target = ".".join((owner, *route.namespace, name or route.action))
+    return f"{target}({', '.join(args)})"
+
+
+#: How each API's namespaces are reached from user code.
+API_OWNER = {"admin": "mall.admin", "front": "mall.front", "analytics": "mall.analytics",
+             "dcollection": "api.dcollection"}
+
+
+def namespace_doc(
+    api: str, parts: tuple[str, ...], routes: Mapping[str, Route], children: Iterable[str]
+) -> str:
+    """The docstring of a namespace: its actions (call, method and path, summary) and the
+    namespaces below it."""
+    owner = API_OWNER.get(api, api)
+    where = ".".join((owner, *parts))
+    lines = [f"{where}: the {api} API" + (f"'s {'.'.join(parts)} calls" if parts else "")]
+    actions: list[tuple[str, Route]] = []
+    for action in sorted(routes):
+        route = routes[action]
+        actions.append((action, route))
+        if route.pagination is not None and action.startswith("list"):
+            actions.append(("iterate" + action[4:], route))
+    if actions:
+        lines += ["", "Actions (coroutines: `await` them; `iterate...` are async iterators, every record):"]
+        for name, route in actions:
+            summary = route.summary or ""
+            lines.append(f"    {call_text(route, owner, name).removeprefix(where + '.')}")
+            lines.append(f"        {route.method} {route.path}" + (f"  {summary}" if summary else ""))
+        lines += ["", f"help({where}.<action>) shows every parameter with its rules and the call options."]
+    below = sorted(children)
+    if below:
+        lines += ["", "Namespaces below: " + ", ".join(below)]
     return "\n".join(lines)
 
 

@@ -112,10 +112,22 @@ def test_coroutine_signatures_match_the_binder(route: Route) -> None:
             )
             required_sets.append({p.name for p in params if p.default is inspect.Parameter.empty})
         assert seen == expected_names(route, iterate), name
-        # One variant takes exactly the documented required params (plus `typed=True` when
-        # it returns records); the others replace them with `requests=[...]` or `request=`.
-        assert any(r - {"typed"} == required for r in required_sets), (name, required_sets)
-        assert all(r - {"typed", "requests", "request"} <= required for r in required_sets)
+        # One signature, and a second one only for `typed=True` where a record class exists:
+        # so mypy names the parameter of a wrong-typed argument instead of listing overloads.
+        assert len(required_sets) == (2 if has_model(route) else 1), (name, required_sets)
+        assert any(r == required - body_fields(route) for r in required_sets), (name, required_sets)
+        assert all(r - {"typed"} == required - body_fields(route) for r in required_sets)
+
+
+def has_model(route: Route) -> bool:
+    from cafe24_async.models import model_for_route
+
+    return route.response_kind != "count" and model_for_route(route) is not None
+
+
+def body_fields(route: Route) -> set[str]:
+    """A write's body fields: required at run time, but the body may come as `request=` instead."""
+    return {p.name for p in route.params if p.location != "path"} if route.method in ("POST", "PUT") else set()
 
 
 def test_call_options_are_on_every_coroutine() -> None:

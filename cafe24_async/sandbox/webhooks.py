@@ -341,6 +341,9 @@ def _stock_events(ctx: RequestContext, mall_id: str) -> list[tuple[int, dict[str
     quantities = [r.get("quantity") for r in _requests(ctx) if "quantity" in r]
     if record is None or not quantities or not all(isinstance(q, int) and q >= 0 for q in quantities):
         return []
+    variants = ctx.mall.dataset.variants(record["product_no"])
+    if variants is None or variants.get(ctx.params.get("variant_code", "")) is None:
+        return []  # refused by the write itself
     resource = product_resource(mall_id, record, shop=False)
     sold_out = quantities[-1] == 0
     resource.update({

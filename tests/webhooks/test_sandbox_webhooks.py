@@ -11,8 +11,10 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 
+from cafe24_async.errors import APIError
 from cafe24_async.webhooks import events as ev
 from tests.conftest import ClientFactory, SandboxFactory
 from tests.webhooks.conftest import KEY, running_receiver, serve_app
@@ -54,6 +56,21 @@ async def test_writes_send_the_matching_events(make_sandbox: SandboxFactory, mak
     assert all(e.mall_id == "sandbox" for e in got)
     assert [e.event_shop_no for e in got] == [1, 1, 1, None, None, 1, 1, 1]  # 90075 has no shop number
     assert sandbox.webhooks.counters.delivered == 8 and receiver.stats.refused == 0
+
+
+async def test_a_refused_write_sends_nothing(make_sandbox: SandboxFactory, make_client: ClientFactory) -> None:
+    sandbox = await make_sandbox(products=10, orders=5)
+    mall = (await make_client(sandbox)).mall("sandbox")
+    async with running_receiver() as (receiver, url, recorder):
+        sandbox.webhooks.register(url, KEY)
+        with pytest.raises(APIError):
+            await mall.admin.products.variants.inventories.update(2, "P0000XXX000Z", request={"quantity": 1})
+        with pytest.raises(APIError):
+            await mall.admin.products.update(9999, request={"price": 100})
+        await mall.admin.orders.update_by_order_id("20990101-0000001", request={"process_status": "prepare"})
+        await sandbox.webhooks.settled()
+        await receiver.close()
+    assert recorder.events == [] and sandbox.webhooks.counters.emitted == 0
 
 
 async def test_only_registered_events_are_sent_and_nothing_without_a_receiver(

@@ -204,6 +204,7 @@ class Dispatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         while not queue.empty():
             unfinished.append(queue.get_nowait())
+            queue.task_done()
         for item in unfinished:
             if not item.done.done():
                 await self._give_back(item)

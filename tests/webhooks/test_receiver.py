@@ -346,3 +346,27 @@ async def test_only_library_errors_leave_the_dispatcher() -> None:
     await dispatcher.close()
     with pytest.raises(Cafe24Error):
         await dispatcher.submit(parse_event(ORDER))
+
+
+async def test_closing_releases_unfinished_events() -> None:
+    from cafe24_async.webhooks import event_keys, parse_event
+
+    dedup = MemoryDeduplicator()
+    dispatcher = Dispatcher(dedup=dedup, queue_size=5, workers=1)
+    stuck = asyncio.Event()
+
+    @dispatcher.on(WebhookEvent)
+    async def never_done(event: WebhookEvent) -> None:
+        stuck.set()
+        await asyncio.Event().wait()
+
+    first, second = parse_event(envelope(90001, example(90001))), parse_event(envelope(90002, example(90002)))
+    taken = await dispatcher.submit(first)
+    waiting = await dispatcher.submit(second)
+    await stuck.wait()
+    await dispatcher.close(timeout=0)
+    assert taken.done is not None and waiting.done is not None
+    assert (await taken.done, await waiting.done) == (False, False)
+    await asyncio.wait_for(dispatcher.join(), 10)  # nothing left behind
+    for event in (first, second):  # both can be delivered again
+        assert await dedup.claim(event.mall_id or "", event_keys(event))

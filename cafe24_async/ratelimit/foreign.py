@@ -34,12 +34,13 @@ of such proofs without a gap is where the estimator learns.
 The estimate is that lower bound over a window reaching back up to two
 bucket-times (capacity / drain), divided by the window's length and never by
 less than a quarter bucket-time, so that a short burst of another app is not
-read as a high rate. A window shorter than one bucket-time (a stretch just
-begun) may only raise the estimate; a longer one sets it, so the estimate
-follows an app that slows down or stops; outside a stretch it decays with a
-time constant of two bucket-times. A real app using the bucket steadily is seen
-within about a bucket-time, a few calls short (those the uncertainty absorbs),
-and nothing our own calls can explain is ever taken for another app.
+read as a high rate. While the stretch is younger than one bucket-time, the
+best of its windows may only raise the estimate; after that the window from
+the oldest report sets it, so the estimate follows an app that slows down or
+stops; outside a stretch it decays with a time constant of two bucket-times.
+A real app using the bucket steadily is seen within about a bucket-time, a few
+calls short (those the uncertainty absorbs), and nothing our own calls can
+explain is ever taken for another app.
 """
 
 from __future__ import annotations
@@ -131,9 +132,12 @@ class ForeignUse:
         while len(baselines) > 1 and baselines[1][0] <= now - 2 * bucket_time:
             baselines.popleft()
         since, upper = baselines[0]
-        window = now - since
-        sample = min(drain, max(0.0, lower - upper) / max(window, bucket_time / 4))
-        if window >= bucket_time or sample > self.rate(now, capacity, drain):
+        if now - since >= bucket_time:  # a full window: it sets the estimate
+            self._rate, self._rate_at = _rate(lower - upper, now - since, bucket_time, drain), now
+            return
+        # A stretch just begun: the best of its windows may raise the estimate.
+        sample = max(_rate(lower - upper, now - since, bucket_time, drain) for since, upper in baselines)
+        if sample > self.rate(now, capacity, drain):
             self._rate, self._rate_at = sample, now
 
     def _add_baseline(self, sent_at: float, upper: float) -> None:
@@ -143,6 +147,12 @@ class ForeignUse:
         while baselines and baselines[-1][1] >= upper:
             baselines.pop()
         baselines.append((sent_at, upper))
+
+
+def _rate(calls: float, window: float, bucket_time: float, drain: float) -> float:
+    """Other apps' `calls` over `window` seconds as a rate, the window never taken
+    shorter than a quarter bucket-time, nor the rate above the drain."""
+    return min(drain, max(0.0, calls) / max(window, bucket_time / 4))
 
 
 def _bucket_time(capacity: float, drain: float) -> float:

@@ -173,17 +173,26 @@ class LeakyBucketLimiter(_BucketLimiter):
         if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):
             self._send(permit)  # room now and nobody queued: no wait, and nothing to count
             return
-        started = self._clock.monotonic()
-        await self._enter(self.ceiling(route))
-        if self.window is not None:
-            try:
-                await self.window.acquire()
-            except BaseException:
-                self._leave()  # cancelled after the bucket let it through: give the place back
-                raise
+        started = self._stats.wait_began(self._clock.monotonic())
+        try:
+            await self._take(permit, self.ceiling(route))
+        finally:
+            self._stats.wait_ended(started, self._clock.monotonic())
+
+    async def _take(self, permit: Permit, ceiling: int | None) -> None:
+        """The window first, then the bucket: the bucket's room is taken right before
+        the send, never by a call that still has to wait for its second."""
+        window = self.window
+        if window is not None:
+            await window.acquire()
             permit.windowed = True
+        try:
+            await self._enter(ceiling)
+        except BaseException:
+            if window is not None:
+                window.cancel()  # never sent: its place is free at once
+            raise
         self._send(permit)
-        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))

@@ -68,8 +68,15 @@ class SlidingWindow:
 
     def release(self) -> None:
         """A request let through got its answer (or failed) now."""
+        self._end()
+        self._answered.append(self._clock.monotonic())
+
+    def cancel(self) -> None:
+        """A request let through was never sent: its place is free at once."""
+        self._end()
+
+    def _end(self) -> None:
         if self.in_flight <= 0:
             raise RuntimeError("release() without a matching acquire()")
         self.in_flight -= 1
-        self._answered.append(self._clock.monotonic())
         self._answer.set()

@@ -72,10 +72,11 @@ def test_no_second_at_the_server_holds_more_than_ten() -> None:
     assert max(r.busiest for r in runs) <= 10, summary
 
 
-#: How far the estimate may be from the other app's rate. Bursts of 10 (a quarter of
-#: the bucket) come 2 or 3 to a window of two bucket-times, so the estimate swings by
-#: a burst per window.
-TOLERANCE = {0: (0.6, 1.2), 10: (0.5, 1.5)}
+#: How far the estimate may be from the other app's rate, and the share of 429s.
+#: Bursts of 10 (a quarter of the bucket) come 2 or 3 to a window of two
+#: bucket-times, so the estimate swings by a burst per window; and a burst takes the
+#: room ahead of everyone, so calls already on their way meet a full bucket.
+TOLERANCE = {0: (0.6, 1.2, 0.1), 10: (0.5, 1.5, 0.2)}
 
 
 @pytest.mark.parametrize("burst", [0, 10], ids=["steady", "bursts"])
@@ -86,11 +87,11 @@ def test_a_real_other_app_is_seen(share: float, burst: int) -> None:
     is left, and few of its calls are refused."""
     scenario = Scenario("other", "concurrent", 100, bucket=40, drain=100.0, per_second=None,
                         share=share, burst=burst)
-    low, high = TOLERANCE[burst]
+    low, high, refused = TOLERANCE[burst]
     runs = measure(scenario, 2, limit=limit(scenario))
     summary = report(scenario, runs) + "; seen: " + ", ".join(f"{r.foreign_seen:.1f}/s" for r in runs)
     print(summary)
     foreign = scenario.foreign
     assert all(low * foreign <= r.foreign_seen <= high * foreign for r in runs), summary
     assert not [r for r in runs if slow(scenario, r)], summary
-    assert all(r.throttled <= 0.1 * r.requests for r in runs), summary
+    assert all(r.throttled <= refused * r.requests for r in runs), summary

@@ -38,6 +38,8 @@ def decode_body(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
         decoded = json.loads(body)
     except ValueError:
         raise WebhookPayloadError("the body is not JSON") from None
+    except RecursionError:
+        raise WebhookPayloadError("the body nests too deeply") from None
     if not isinstance(decoded, dict):
         raise WebhookPayloadError(f"the body is a JSON {type(decoded).__name__}, not an object")
     return decoded

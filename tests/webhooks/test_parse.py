@@ -142,6 +142,8 @@ async def test_a_value_that_does_not_fit_is_kept_raw_and_named() -> None:
         (b'{"resource": {}}', "event_no"),
         (b'{"event_no": "abc", "resource": {}}', "event_no"),
         (b'{"event_no": 90001, "resource": "x"}', "resource"),
+        (b'{"event_no": 90001, "resource": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "deeply"),
+        (b'{"event_no": 9' + b"9" * 5000 + b', "resource": {}}', "not JSON"),  # digits past int parsing
     ],
 )
 async def test_a_body_that_is_not_an_envelope_is_refused_with_400(body: bytes, reason: str) -> None:

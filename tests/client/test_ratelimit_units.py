@@ -188,3 +188,27 @@ def test_the_estimate_follows_an_app_that_stops_smoothly() -> None:
     assert max(steps) < 0.1 * foreign  # no jump: it slides down with the window
     assert server.rate(12.0) < 0.2 * foreign
     assert server.rate(30.0) < 0.01 * foreign  # and decays once nothing more is learnt
+
+
+async def test_a_call_waiting_for_its_second_holds_no_room_in_the_bucket() -> None:
+    """The window comes first: a call the per-second rule holds back is not yet in the
+    bucket, so the bucket's room is taken right before the send, not seconds earlier."""
+    from cafe24_async.ratelimit.limiter import LeakyBucketLimiter, RateLimitSettings
+    from cafe24_async.routes import find_route
+    from cafe24_async.stats import MallStats
+
+    clock = ManualClock()
+    settings = RateLimitSettings(bucket_capacity=10, leak_rate=0.001, max_per_second=2)
+    limiter = LeakyBucketLimiter(settings, clock, MallStats("acme"))
+    limiter.bucket.sync(0, 10)  # the level is known: no probe
+    route = find_route("GET", "/api/v2/admin/products/{product_no}")
+    await limiter.acquire(route)
+    await limiter.acquire(route)
+    third = asyncio.ensure_future(limiter.acquire(route))
+    await asyncio.sleep(0)
+    assert not third.done() and limiter.window is not None and limiter.window.in_flight == 2
+    assert limiter.bucket.in_flight == 2 and limiter.level == pytest.approx(2, abs=0.01)
+    third.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await third
+    assert limiter.window.in_flight == 2 and limiter.bucket.in_flight == 2

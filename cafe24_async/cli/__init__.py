@@ -5,7 +5,8 @@
     cafe24-async resources
     cafe24-async auth url|exchange|refresh|show --mall ID ...
     cafe24-async call METHOD PATH --mall ID [k=v ...]
-    cafe24-async sandbox serve [--port N]
+    cafe24-async sandbox serve [--port N] [--write-token-file PATH]
+    cafe24-async status --mall ID
 
 Each subcommand lives in its own module of this package and registers its
 parser and handler in `SUBCOMMANDS`. Credentials come from the environment
@@ -27,19 +28,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cafe24_async.cli import apply, auth, call, export, sandbox, webhooks
+from cafe24_async.cli import apply, auth, call, export, sandbox, status, webhooks
 from cafe24_async.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     Terminated,
     UsageError,
-    explain,
+    report,
 )
 from cafe24_async.cli.export import SANDBOX_ORDERS, SANDBOX_PRODUCTS
 from cafe24_async.errors import Cafe24Error
 
 #: The subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = (export, apply, auth, call, sandbox, webhooks)
+SUBCOMMANDS = (export, apply, auth, call, sandbox, status, webhooks)
 
 __all__ = ["SANDBOX_ORDERS", "SANDBOX_PRODUCTS", "build_parser", "main", "run"]
 
@@ -53,7 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    trailing = getattr(args, "trailing", None)  # a command's K=V list, which may also follow its options
+    if extra and trailing and not any(e.startswith("-") for e in extra):
+        getattr(args, trailing).extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
@@ -63,9 +70,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print("stopped (SIGTERM); run the same command again to resume", file=sys.stderr)
         return EXIT_TERMINATED
     except (UsageError, Cafe24Error, OSError) as exc:
-        code, message = explain(exc)
-        print(f"cafe24-async: {message}", file=sys.stderr)
-        return code
+        return report(exc)  # one line and its exit code; a closed pipe (`| head`) quietly 0
 
 
 def main() -> None:

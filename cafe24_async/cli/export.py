@@ -25,6 +25,7 @@ from cafe24_async.client import Cafe24
 from cafe24_async.errors import ReauthorizeError, TokenStoreError
 from cafe24_async.export import ExportReport, ExportSpec, Progress, exportable, resolve_resource, run_export
 from cafe24_async.export.arguments import typed_params
+from cafe24_async.export.writers import FORMATS
 
 EXIT_CODES = """exit codes:
   0    done: every record written
@@ -52,13 +53,19 @@ def register(sub: Any) -> None:
     exp.add_argument("--fields", help="comma-separated fields to fetch")
     exp.add_argument("--embed", help="comma-separated sub-resources to embed (variants, items, ...)")
     exp.add_argument("--param", action="append", default=[], metavar="K=V", help="any documented filter")
-    exp.add_argument("--out", required=True, help="FILE.jsonl, FILE.csv, or - for stdout (JSON lines)")
-    exp.add_argument("--format", choices=("jsonl", "csv"), help="output format (default: --out's extension)")
+    exp.add_argument("--out", required=True,
+                     help="FILE.jsonl (JSON Lines), FILE.csv, or - for stdout (JSON Lines); the extension "
+                          "sets the format")
+    formats = exp.add_mutually_exclusive_group()
+    formats.add_argument("--format", choices=FORMATS,
+                         help="output format, when --out is - (a file's extension must agree with it)")
+    formats.add_argument("--excel", action="store_const", const="excel", dest="format",
+                         help="CSV that Excel opens with Korean text intact (UTF-8 with a byte-order mark)")
     exp.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
     exp.add_argument("--concurrency", type=int, default=None, help="pages in flight per mall")
     exp.add_argument("--sandbox", action="store_true", help="run against a built-in sandbox mall")
     exp.add_argument("--quiet", action="store_true", help="no progress display")
-    add_credentials(exp)
+    add_credentials(exp, apis=True)
     exp.set_defaults(handler=run_async(cmd_export))
 
     resources = sub.add_parser("resources", help="list exportable resources")

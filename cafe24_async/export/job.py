@@ -32,7 +32,7 @@ from cafe24_async.export.checkpoint import Checkpoint, MallProgress, checkpoint_
 from cafe24_async.export.errors import RESTART, ResumeError
 from cafe24_async.export.lock import OutputLock
 from cafe24_async.export.output import Output, output_errors
-from cafe24_async.export.progress import Progress
+from cafe24_async.export.progress import Progress, expected_total
 from cafe24_async.export.report import Baseline, ExportReport
 from cafe24_async.export.spec import ExportSpec
 from cafe24_async.export.writers import RecordWriter, make_writer
@@ -123,9 +123,17 @@ class ExportRun:
         self.queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=16)
         #: The client's injected clock (every mall of a run shares it).
         self.clock: Clock = next(iter(plan.malls.values())).context.clock
+        dr = plan.route.date_range
+        #: The date range read in windows, for the estimate of records not counted yet.
+        self.whole_range = (
+            (plan.spec.params[dr.start], plan.spec.params[dr.end])
+            if dr is not None and plan.spec.params.get(dr.start) and plan.spec.params.get(dr.end) else None
+        )
 
     async def run(self, concurrency: int | None, progress: Progress | None, interval: float) -> ExportReport:
         started = self.clock.monotonic()
+        if progress is not None:
+            progress.start()  # the display's elapsed time is the run's, as the summary's is
         baseline = Baseline(self.plan.malls)
         readers = [asyncio.create_task(self.read(m, concurrency)) for m in self.plan.malls]
         completed = False
@@ -135,13 +143,12 @@ class ExportRun:
         finally:
             await _stop(readers)
             self.finish(completed)
-        report = baseline.report(
+        limit = self.plan.spec.params.get("limit")
+        return baseline.report(
             self.plan.route, self.records, {m: s.records for m, s in self.checkpoint.malls.items()},
             seconds=self.clock.monotonic() - started, resumed=self.resumed, failures=self.failures,
-            output=self.plan.output,
+            output=self.plan.output, limit=int(limit) if limit is not None else None,
         )
-        self.show(progress, baseline, True)
-        return report
 
     async def read(self, mall_id: str, concurrency: int | None) -> None:
         """Put every page of one mall on the queue, then None (or the error that stopped it)."""
@@ -176,7 +183,9 @@ class ExportRun:
                 continue
             active -= 1
             if item is None:
-                self.checkpoint.malls[mall_id].done = True
+                state = self.checkpoint.malls[mall_id]
+                state.done = True
+                self.expected[mall_id] = state.records  # exact now
             else:
                 self.failures[mall_id] = item
 
@@ -194,9 +203,8 @@ class ExportRun:
         state.records += len(records)
         self.checkpoint.records += len(records)
         self.records[mall_id] += len(records)
-        window_total = page.expected
-        self.expected[mall_id] = (
-            None if window_total is None else state.records - page.cursor.seen + window_total
+        self.expected[mall_id] = expected_total(
+            state.records - page.cursor.seen, page.expected, page.cursor.window, self.whole_range,
         )
 
     def save(self) -> None:
@@ -226,7 +234,9 @@ class ExportRun:
         capacity = max((s[1] for s in states), default=0.0)
         known = [e for e in self.expected.values() if e is not None]
         total = sum(known) if len(known) == len(self.plan.malls) else None
-        progress.update(sum(self.records.values()), baseline.requests(), level, capacity, total, force)
+        done = sum(s.records for s in self.checkpoint.malls.values())  # every run, resumed ones included
+        progress.update(sum(self.records.values()), baseline.requests(), level, capacity, total, force,
+                        done=done)
 
 
 async def _stop(tasks: list[asyncio.Task[None]]) -> None:

@@ -8,6 +8,11 @@ crash left after them and goes on hashing from there. Nothing is ever padded.
 
 Any OS error on the output is an `OutputError`; after a failed write the output
 refuses to be made durable, so no checkpoint can cover a half-written page.
+
+The format follows the output's name (`output_format`): `.jsonl`/`.ndjson` (and
+`-`, standard output) are JSON Lines, `.csv` is CSV. A name that says neither,
+or an explicit format that contradicts the name, is refused before anything is
+written: a `.txt` full of JSON Lines, or JSON Lines in a `.csv`, helps nobody.
 """
 
 from __future__ import annotations
@@ -22,13 +27,45 @@ from typing import IO, TYPE_CHECKING
 
 import attrs
 
-from cafe24_async.export.errors import RESTART, OutputError, ResumeError
+from cafe24_async.export.errors import RESTART, ExportError, OutputError, ResumeError
 
 if TYPE_CHECKING:
     from hashlib import _Hash
 
 #: Bytes read at a time while hashing an output to resume it.
 CHUNK = 1 << 20
+
+#: The formats an export writes, and what each is called in messages.
+FORMATS = {"jsonl": "JSON Lines", "csv": "CSV", "excel": "CSV for Excel (UTF-8 with a byte-order mark)"}
+#: The formats each file extension may hold.
+EXTENSIONS = {".jsonl": ("jsonl",), ".ndjson": ("jsonl",), ".csv": ("csv", "excel")}
+
+
+def output_format(output: str, explicit: str | None = None) -> str:
+    """The format of an export to `output`: `explicit` if given, else from the name's
+    extension; `ExportError` when the name says no format, or another one."""
+    explicit = explicit or None
+    if explicit is not None and explicit not in FORMATS:
+        raise ExportError(f"unknown format {explicit!r}: use one of {', '.join(FORMATS)}")
+    if output == "-":
+        return explicit or "jsonl"
+    suffix = Path(output).suffix.lower()
+    allowed = EXTENSIONS.get(suffix)
+    if allowed is None:
+        named = f"{output} has no extension" if not suffix else f"{output} is named {suffix}"
+        raise ExportError(
+            f"{named}, which says no export format: name it .jsonl (JSON Lines) or .csv, "
+            "or give the format (--format on the command line, ExportSpec(format=...) in Python)"
+        )
+    if explicit is None:
+        return allowed[0]
+    if explicit not in allowed:
+        raise ExportError(
+            f"{output} is named {suffix} but the format asked for is {FORMATS[explicit]} ({explicit}): "
+            f"name the file .{'csv' if explicit in ('csv', 'excel') else 'jsonl'}, or leave the format "
+            "to the name"
+        )
+    return explicit
 
 
 @attrs.frozen

@@ -2,8 +2,12 @@
 
 Request counters live on each mall's stats and keep counting across runs and
 other calls; a `Baseline` taken when the run starts turns them into this run's
-numbers. `minimum_pages` is the least any exporter could have made: the
-records at the largest page size, ceil(N / limit max) per mall.
+numbers. `minimum_pages` is the least any exporter could have made at the
+page size this export used (the route's largest, or the `limit` asked for):
+ceil(N / limit) per mall, N counting every run of the export.
+
+`records` are this run's; `totals` every run's, so a resumed export reports
+the whole file beside what this run added.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from cafe24_async.export.progress import duration, plural
 from cafe24_async.routes.route import Route
 
 if TYPE_CHECKING:
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 
 @attrs.define
 class ExportReport:
+    #: Records written by this run, per mall.
     records: dict[str, int]
     #: Requests made by this run, retries included.
     requests: int
@@ -30,7 +36,7 @@ class ExportReport:
     counts: int
     retries: int
     throttled: int
-    #: Pages the records need at the largest page size: ceil(N / limit max) per mall.
+    #: Pages the records need at the page size used: ceil(N / limit) per mall, all runs.
     minimum_pages: int
     seconds: float
     resumed: bool
@@ -38,18 +44,34 @@ class ExportReport:
     output: str = "-"
     #: The exception that stopped each failed mall.
     failures: dict[str, BaseException] = attrs.field(factory=dict, repr=False)
+    #: Records in the output per mall, every run of the export (None: this run's only).
+    totals: dict[str, int] | None = None
+    #: The page size the records were read at.
+    page_size: int | None = None
 
     @property
     def total(self) -> int:
+        """Records written by this run."""
         return sum(self.records.values())
 
+    @property
+    def grand_total(self) -> int:
+        """Records in the output, every run of the export included."""
+        return sum(self.totals.values()) if self.totals is not None else self.total
+
     def summary(self) -> str:
-        state = "resumed, " if self.resumed else ""
+        if self.resumed and self.grand_total != self.total:
+            written = (f"{plural(self.grand_total, 'record')} ({self.total:,} this run, "
+                       f"{self.grand_total - self.total:,} before the resume)")
+        else:
+            written = plural(self.grand_total, "record")
+        size = f" of {self.page_size}" if self.page_size else ""
         text = (
-            f"{self.total:,} records from {len(self.records)} mall(s) to {self.output} "
-            f"in {self.seconds:.1f}s ({state}{self.requests:,} requests: {self.pages:,} pages + "
-            f"{self.counts:,} counts + {self.retries:,} retries; minimum {self.minimum_pages:,} pages; "
-            f"{self.throttled} throttled)"
+            f"{written} from {plural(len(self.records), 'mall')} to {self.output} "
+            f"in {duration(self.seconds)} ({plural(self.requests, 'request')}: "
+            f"{plural(self.pages, 'page')} + {plural(self.counts, 'count')} + "
+            f"{plural(self.retries, 'retry', 'retries')}; "
+            f"minimum {plural(self.minimum_pages, 'page')}{size}; {self.throttled:,} throttled)"
         )
         if self.errors:
             text += "; failed: " + "; ".join(f"{m}: {e}" for m, e in self.errors.items())
@@ -71,15 +93,17 @@ class Baseline:
 
     def report(
         self, route: Route, records: dict[str, int], totals: Mapping[str, int], *, seconds: float,
-        resumed: bool, failures: dict[str, BaseException], output: str,
+        resumed: bool, failures: dict[str, BaseException], output: str, limit: int | None = None,
     ) -> ExportReport:
-        """This run's report; `totals` are each mall's records over every run of the export."""
+        """This run's report; `totals` are each mall's records over every run of the export,
+        `limit` the page size asked for (None: the route's largest)."""
         pages = counts = 0
         for m, mall in self.malls.items():
             delta: Counter[str] = mall.stats.by_route - self._routes[m]
             pages += delta[route.qualified_name]
             counts += sum(n for name, n in delta.items() if name.endswith(".count"))
-        limit = route.pagination.limit_max if route.pagination else 1
+        if not limit:
+            limit = route.pagination.limit_max if route.pagination else 1
         return ExportReport(
             records=records,
             requests=self.requests(),
@@ -93,4 +117,6 @@ class Baseline:
             errors={m: f"{type(e).__name__}: {e}" for m, e in failures.items()},
             output=output,
             failures=failures,
+            totals=dict(totals),
+            page_size=limit if route.pagination else None,
         )

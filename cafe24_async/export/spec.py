@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from cafe24_async.export.output import output_format
 from cafe24_async.export.resources import resolve_resource
 from cafe24_async.routes.route import Route
 
@@ -40,9 +41,8 @@ class ExportSpec:
 
 
 def format_for(path: str, explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    return "csv" if path.lower().endswith(".csv") else "jsonl"
+    """The output's format, from `explicit` or the file name (see `export.output.output_format`)."""
+    return output_format(path, explicit)
 
 
 def _plain(value: Any) -> Any:

@@ -8,6 +8,10 @@ CSV: the columns are fixed by the first page written (or by `fields=`), and
 stay the same on resume. Nested values (lists, objects) are JSON-encoded in
 their cell; keys that first appear later are kept, JSON-encoded together, in the
 last column `_extra`, so nothing the server sent is dropped.
+
+CSV for Excel (format "excel", `--excel`): the same CSV, starting with a UTF-8
+byte-order mark, which is how Excel knows the file is UTF-8 (without it Korean
+text opens garbled). The mark is written once, before the header.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ import io
 import json
 from typing import Any, Protocol
 
+from cafe24_async.export.output import FORMATS as FORMAT_NAMES
 from cafe24_async.export.output import Mark, Output
 
-FORMATS = ("jsonl", "csv")
+FORMATS = tuple(FORMAT_NAMES)
+#: What Excel looks for at the start of a CSV file to read it as UTF-8.
+BOM = "\ufeff"
 EXTRA_COLUMN = "_extra"
 
 
@@ -76,9 +83,10 @@ class JsonlWriter(_Writer):
 
 
 class CsvWriter(_Writer):
-    def __init__(self, output: Output, columns: list[str] | None) -> None:
+    def __init__(self, output: Output, columns: list[str] | None, bom: bool = False) -> None:
         super().__init__(output)
         self._columns = columns
+        self._bom = bom
 
     @property
     def columns(self) -> list[str] | None:
@@ -101,6 +109,8 @@ class CsvWriter(_Writer):
             for record in records:
                 names.update(dict.fromkeys(record))
             self._columns = [*names, EXTRA_COLUMN]
+            if self._bom:
+                buffer.write(BOM)
             out.writerow(self._columns)
         known = set(self._columns)
         for record in records:
@@ -112,7 +122,7 @@ class CsvWriter(_Writer):
 
 
 def make_writer(output: Output, fmt: str, columns: list[str] | None) -> RecordWriter:
-    if fmt == "csv":
-        return CsvWriter(output, columns)
+    if fmt in ("csv", "excel"):
+        return CsvWriter(output, columns, bom=fmt == "excel")
     return JsonlWriter(output)
 

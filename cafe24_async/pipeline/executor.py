@@ -156,10 +156,12 @@ class Executor:
         self.lifecycle.check_open()
         route, shape = prepared.route, route_shape(prepared.route)
         deadline = None if isinstance(timeout, TimeoutSettings) else timeout
+        queued = self.clock.monotonic()
         async with lane.pacer.slot(route, deadline) as slot:
             headers, token = await lane.authoriser.headers()
             self.stats.requests += 1
             self.stats.by_route[shape.qualified_name] += 1
+            sent = self.clock.monotonic()
             try:
                 raw = await transport.send(
                     self.lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
@@ -174,8 +176,13 @@ class Executor:
             slot.observe(raw.status, raw.headers)
         self.stats.statuses[raw.status] += 1
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s on mall %s: HTTP %d", shape.qualified_name, self.mall_id, raw.status,
-                      extra={"mall_id": self.mall_id, "route": shape.qualified_name})
+            took, waited = self.clock.monotonic() - sent, sent - queued
+            bucket = raw.headers.get("X-Api-Call-Limit") or raw.headers.get("X-RateLimit-Remaining")
+            log.debug("%s on mall %s: HTTP %d in %.0f ms (waited %.0f ms to send; bucket %s)",
+                      shape.qualified_name, self.mall_id, raw.status, took * 1000, waited * 1000,
+                      bucket or "not reported",
+                      extra={"mall_id": self.mall_id, "route": shape.qualified_name, "seconds": took,
+                             "waited": waited, "bucket": bucket})
         return raw, None, token
 
     def _log_retry(self, prepared: PreparedRequest, error: Cafe24Error, attempt: int, delay: float) -> None:

@@ -79,17 +79,24 @@ async def test_sandbox_serve(tmp_path: Path) -> None:
 
 
 def test_progress_display_live_and_plain() -> None:
+    now = [0.0]
     live = io.StringIO()
-    progress = Progress("products", stream=live, live=True, interval=0)
+    progress = Progress("products", stream=live, live=True, interval=0, clock=lambda: now[0])
+    now[0] = 10.0
     progress.update(100, 3, 12, 40, 1000, force=True)
+    now[0] = 20.0
     progress.update(200, 4, 14, 40, 1000, force=True)
-    progress.finish("done")
+    progress.finish("done in 20.0s")
     text = live.getvalue()
-    assert text.count("\r") == 2 and "200 records" in text and "bucket 14/40" in text and "ETA" in text
+    # Each status line is redrawn in place, and the summary takes the last one's place.
+    assert text.count("\r") == 3 and text.endswith("\n")
+    assert "200 of ~1,000 records" in text and "bucket 14/40" in text
+    assert "ETA 1m 20s" in text  # 800 records left at 10 per second
     plain = io.StringIO()
     progress = Progress("orders", stream=plain, live=False, interval=0)
     progress.update(5, 1, 1, 40, None, force=True)
     assert "\r" not in plain.getvalue() and plain.getvalue().endswith("\n")
+    assert "1 request |" in plain.getvalue()  # not "1 requests"
 
 
 def test_resources_lists_exportable_routes() -> None:

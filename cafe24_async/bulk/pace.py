@@ -9,14 +9,16 @@ at the latest usage the mall reported (`X-Cafe24-Time-Usage` and
 `X-Cafe24-Call-Usage`, the higher of the two) and spaces the calls of the job:
 
     ceiling = 100 - keep                     (keep: the share left for others, default 30%)
-    start   = ceiling - band                 (band: 10 points below the ceiling)
+    start   = ceiling - band                 (band: 5 points below the ceiling)
     gap     = max_interval * share ** 2,     share = (usage - start) / band, at most 2
 
 No gap below `start`; at the ceiling one call per `max_interval`; above it the
 gap keeps growing. Usage rises while the job writes faster than the quota
 drains and the gap grows with it, so usage settles where one call per gap
-equals the drain, near the ceiling. The gap is kept across all the job's
-workers (one lock), and it is re-read after every answer.
+equals the drain, just under the ceiling. The gap is kept across all the job's
+workers (one lock), and it is re-read after every answer. Calls already in
+flight when usage reaches the ceiling still land: usage can pass it by their
+cost (with 4 in flight, each 1% of the quota, by up to 4 points).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from cafe24_async.clock import Clock
 if TYPE_CHECKING:
     from cafe24_async.ratelimit.quota import QuotaGovernor
 
-BAND = 10.0
+BAND = 5.0
 
 
 class Headroom:

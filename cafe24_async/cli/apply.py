@@ -66,7 +66,8 @@ def register(sub: Any) -> None:
                      help="the write route: its name (products.variants.update_many) or 'METHOD /path'")
     cmd.add_argument("--in", dest="input", metavar="FILE", help="the rows: FILE.csv or FILE.jsonl")
     cmd.add_argument("--mall", help="mall id")
-    cmd.add_argument("--out", help="results file, one line per row (.jsonl or .csv; default INPUT.results.jsonl)")
+    cmd.add_argument("--out",
+                     help="results file, one line per row (.jsonl or .csv; default INPUT.results.jsonl)")
     cmd.add_argument("--journal", help="the journal (default RESULTS.journal)")
     cmd.add_argument("--format", choices=("csv", "jsonl"), help="the input's format (default: its extension)")
     cmd.add_argument("--map", action="append", default=[], metavar="COLUMN=PARAM",
@@ -78,9 +79,11 @@ def register(sub: Any) -> None:
                      help="check every row and the settings the writes depend on; send no write")
     cmd.add_argument("--restart", action="store_true",
                      help="drop the journal and start over (rows already applied may be sent again)")
-    cmd.add_argument("--skip-invalid", action="store_true", help="send the valid rows, report the others failed")
+    cmd.add_argument("--skip-invalid", action="store_true",
+                     help="send the valid rows, report the others failed")
     cmd.add_argument("--resend-ambiguous", action="store_true",
-                     help="send again rows whose call may have been applied when that cannot be checked (POSTs)")
+                     help="send again rows whose call may have been applied when that cannot be "
+                     "checked (POSTs)")
     cmd.add_argument("--keep-headroom", type=float, default=30.0, metavar="PCT",
                      help="percent of the mall's usage quota left to other apps (default 30)")
     cmd.add_argument("--stale-seconds", type=float, default=5.0, metavar="S",
@@ -97,7 +100,8 @@ def register(sub: Any) -> None:
 def settings_of(args: argparse.Namespace) -> BulkSettings:
     return BulkSettings(
         concurrency=args.concurrency, keep_headroom=args.keep_headroom, stale_seconds=args.stale_seconds,
-        max_attempts=args.max_attempts, resend_ambiguous=args.resend_ambiguous, skip_invalid=args.skip_invalid,
+        max_attempts=args.max_attempts, resend_ambiguous=args.resend_ambiguous,
+        skip_invalid=args.skip_invalid,
         chunk_size=args.chunk_size,
     )
 

@@ -23,7 +23,17 @@ from pathlib import Path
 
 from cafe24_async.sandbox import FaultConfig
 from cafe24_async.sandbox.write_config import WriteConfig
-from tests.bulk.helpers import VARIANTS, applied_counts, apply_argv, cli_env, results, stock_rows, token_file, write_csv
+from tests.bulk.helpers import (
+    VARIANTS,
+    applied_counts,
+    apply_argv,
+    cli_env,
+    journal_lines,
+    results,
+    stock_rows,
+    token_file,
+    write_csv,
+)
 from tests.conftest import SandboxFactory
 
 PRODUCTS, VARIANTS_EACH = 500, 10
@@ -31,13 +41,6 @@ KILLS = 4
 WRITE_FAULTS = WriteConfig(seed=11, reject_rate=0.03, lost_rate=0.03, lost_error_rate=0.02, item_error_rate=0.02,
                            stale_seconds=0.2)
 API_FAULTS = FaultConfig(seed=5, error_rate=0.02, drop_rate=0.01, error_statuses=(500, 503))
-
-
-def journal_lines(path: Path) -> int:
-    try:
-        return path.read_bytes().count(b"\n")
-    except FileNotFoundError:
-        return 0
 
 
 async def run_until(argv: list[str], env: dict[str, str], journal: Path, lines: int) -> int | None:

@@ -137,17 +137,25 @@ def _item_failure(item: dict[str, Any]) -> tuple[int, str] | None:
         return _status(error.get("code")), str(error.get("message") or "refused")
     if error is not None:
         return 500, str(error)
-    code = item.get("status_code", item.get("code"))
-    if code is not None and _status(code) >= 400:
-        return _status(code), str(item.get("message") or "refused")
+    status = _http_status(item.get("status_code", item.get("code")))
+    if status is not None and status >= 400:
+        return status, str(item.get("message") or "refused")
     return None
 
 
 def _status(code: Any) -> int:
-    try:
-        return int(code)
-    except (TypeError, ValueError):
-        return 500
+    """An error's status: its code when that is one, else 500."""
+    return _http_status(code) or 500
+
+
+def _http_status(code: Any) -> int | None:
+    """`code` when it is an HTTP status (an int or digits, 100-599): a record's own
+    `code` field (a product code, say) is not one."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    return code if isinstance(code, int) and 100 <= code <= 599 else None
 
 
 def _transient(status: int) -> bool:

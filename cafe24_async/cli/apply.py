@@ -66,8 +66,8 @@ def register(sub: Any) -> None:
                      help="the write route: its name (products.variants.update_many) or 'METHOD /path'")
     cmd.add_argument("--in", dest="input", metavar="FILE", help="the rows: FILE.csv or FILE.jsonl")
     cmd.add_argument("--mall", help="mall id")
-    cmd.add_argument("--out",
-                     help="results file, one line per row (.jsonl or .csv; default INPUT.results.jsonl)")
+    cmd.add_argument("--out", help="results file, one line per row (.jsonl or .csv; default "
+                     "INPUT.results.jsonl, for a dry run INPUT.dry-run.jsonl)")
     cmd.add_argument("--journal", help="the journal (default RESULTS.journal)")
     cmd.add_argument("--format", choices=("csv", "jsonl"), help="the input's format (default: its extension)")
     cmd.add_argument("--map", action="append", default=[], metavar="COLUMN=PARAM",
@@ -118,9 +118,11 @@ def mapping_of(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def default_out(source: str) -> str:
+def default_out(source: str, dry_run: bool = False) -> str:
+    """INPUT.results.jsonl beside the input (a dry run: INPUT.dry-run.jsonl, so that it never
+    takes the place of a real run's results)."""
     path = Path(source)
-    return str(path.with_name(path.stem + ".results.jsonl"))
+    return str(path.with_name(path.stem + (".dry-run.jsonl" if dry_run else ".results.jsonl")))
 
 
 async def cmd_apply(args: argparse.Namespace) -> int:
@@ -133,7 +135,7 @@ async def cmd_apply(args: argparse.Namespace) -> int:
     try:
         settings = settings_of(args)
         rows = read_rows(args.input, mapping_of(args.map), args.ignore, args.format)
-        out = args.out or default_out(args.input)
+        out = args.out or default_out(args.input, args.dry_run)
         journal = args.journal or out + ".journal"
         progress = None if args.quiet or args.dry_run else BulkProgress(args.resource)
         async with make_client(args) as api:

@@ -75,8 +75,11 @@ async def test_bad_input_busy_journal_and_another_job(make_sandbox: SandboxFacto
         busy = await run(apply_argv(sb, tokens, VARIANTS, source), sb)
     assert busy.returncode == 4 and f"PID {os.getpid()}" in busy.stderr and puts(sb) == 0
 
-    dry = await run(apply_argv(sb, tokens, VARIANTS, source, "--dry-run", "--out", str(tmp_path / "dry.jsonl")), sb)
-    assert dry.returncode == 0 and puts(sb) == 0 and {r["status"] for r in results(tmp_path / "dry.jsonl")} == {"valid"}
+    loud = [a for a in apply_argv(sb, tokens, VARIANTS, source, "--dry-run") if a != "--quiet"]
+    dry = await run(loud, sb)
+    assert dry.returncode == 0 and puts(sb) == 0, dry.stderr
+    assert {r["status"] for r in results(tmp_path / "stock.dry-run.jsonl")} == {"valid"}
+    assert "8 valid" in dry.stderr and not exists(out)  # a dry run leaves the real results' place empty
 
     done = await run(apply_argv(sb, tokens, VARIANTS, source, "--stale-seconds", "0"), sb)
     assert done.returncode == 0, done.stderr

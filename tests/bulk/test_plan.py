@@ -6,6 +6,7 @@ planning, which uses the route's own checks (`Mall.prepare`) and sends nothing.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,8 +14,17 @@ import pytest
 import pytest_asyncio
 
 from cafe24_async import Cafe24, Mall
-from cafe24_async.bulk import BulkInputError, profile_for, read_rows, resolve_route
+from cafe24_async.bulk import (
+    BulkInputError,
+    BulkProgress,
+    BulkReport,
+    RowResult,
+    profile_for,
+    read_rows,
+    resolve_route,
+)
 from cafe24_async.bulk.plan import Plan, make_plan
+from cafe24_async.bulk.results import write_results
 from cafe24_async.bulk.rows import given_rows
 from tests.bulk.helpers import INVENTORY, VARIANTS, stock_rows, write_csv, write_jsonl
 
@@ -122,3 +132,27 @@ async def test_codes_stay_text_and_jsonl_values_stay_as_given(mall: Mall, tmp_pa
     ])
     body = plan_of(mall, "POST /api/v2/admin/shipments", read_rows(csv_source)).rows[0].body
     assert body["tracking_no"] == "12" and body["shipping_company_code"] == "0001"  # text: a code, kept
+
+
+def test_the_progress_line() -> None:
+    stream = io.StringIO()
+    progress = BulkProgress("stock", stream, live=True)
+    progress.update(50, 200, 3, 12.0, 64.5, force=True)
+    progress.update(200, 200, 9, None, None, force=True)
+    progress.finish("done")
+    text = stream.getvalue()
+    assert text.startswith("\rstock: 50/200 rows | 3 calls | bucket 12 | quota 64% |") and "ETA" in text
+    assert "\rstock: 200/200 rows | 9 calls |" in text and text.endswith("\ndone\n")
+
+
+def test_results_files_and_the_summary(tmp_path: Path) -> None:
+    rows = [RowResult(2, "ok", None, {"product_no": 1}), RowResult(3, "failed", "422 no, not this", {"product_no": 2})]
+    write_results(tmp_path / "r.csv", rows)
+    assert (tmp_path / "r.csv").read_text().splitlines() == [
+        "row,status,error,product_no", "2,ok,,1", "3,failed,\"422 no, not this\",2"]
+    write_results(tmp_path / "r.jsonl", rows)
+    assert (tmp_path / "r.jsonl").read_text().splitlines()[1] == (
+        '{"row": 3, "status": "failed", "error": "422 no, not this", "product_no": 2}')
+    report = BulkReport("PUT /x", "acme", 2, rows, calls=2, highest_usage=65.0, spaced_seconds=1.5)
+    assert report.problems == 1 and report.summary().startswith("2 rows to PUT /x on mall 'acme': 1 ok, 1 failed (run,")
+    assert "quota usage at most 65%" in report.summary()

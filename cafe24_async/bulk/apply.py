@@ -304,7 +304,7 @@ class BulkRun:
         self.journal.intent(chunk.number, indexes, chunk.fingerprint)
         self.attempts.update(indexes)
         self.calls += 1
-        verdict = await self.sender.send(chunk)
+        verdict = await self.sender.send(chunk, resent=all(self.attempts[i] > 1 for i in indexes))
         self.last_write = self.clock.monotonic()
         self.headroom.observe()
         self._decide(chunk.number, verdict.outcomes, "answer")

@@ -14,7 +14,9 @@ refused before it was applied, so safe to send again), or ambiguous (the call
 may have been applied: a 5xx, a timeout, a dropped connection, an unreadable
 200), which the loop settles by re-reading the records. A 207 is read object by
 object; a 4xx refuses the whole call (nothing applied), and when it names
-objects (`requests[3]`) only those rows fail, the others go again.
+objects (`requests[3]`) only those rows fail, the others go again. A DELETE sent
+again after an unclear answer that meets a 404 is done: the first one removed
+the record.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from cafe24_async.errors import (
     AuthenticationError,
     Cafe24Error,
     ClientClosedError,
+    NotFoundError,
     PermissionDeniedError,
     QuotaHeadroomError,
     QuotaWaitError,
@@ -77,10 +80,13 @@ class Sender:
         executor.retry = attrs.evolve(executor.retry, max_attempts=1)
         self._executor = executor
 
-    async def send(self, chunk: Chunk) -> Verdict:
+    async def send(self, chunk: Chunk, resent: bool = False) -> Verdict:
+        """Send `chunk` once; `resent` when every row of it went out in an earlier call."""
         try:
             value = await self._executor.run(chunk.prepared)
         except Cafe24Error as error:
+            if resent and isinstance(error, NotFoundError) and self.profile.route.method == "DELETE":
+                return Verdict(dict.fromkeys((r.index for r in chunk.rows), OK))  # gone: the first one did it
             return judge_error(self.profile, chunk.rows, error)
         return judge_value(self.profile, chunk.rows, value)
 

@@ -192,3 +192,15 @@ async def test_an_unknown_route_or_a_read_route_is_refused(
     with pytest.raises(BulkInputError, match="did you mean"):
         await bulk_apply(api.mall("acme"), "products.variants.update_all", [{}])
     assert not files(tmp_path) and not [r for r in sb.requests if r.method != "GET"]
+
+
+async def test_a_delete_sent_again_after_a_lost_answer_is_done_when_the_record_is_gone(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",), products=20, writes=WriteConfig(seed=6, lost_rate=0.5))
+    api = await make_client(sb)
+    rows = [{"product_no": n} for n in range(1, 11)]
+    report = await bulk_apply(api.mall("acme"), "DELETE /api/v2/admin/products/{product_no}", rows, settings=FAST)
+    deletes = [r for r in sb.requests if r.method == "DELETE"]
+    assert report.counts["ok"] == 10 and 404 in {r.status for r in deletes}  # sent again, found gone
+    assert sorted(sb.dataset("acme").products.index) == list(range(11, 21))

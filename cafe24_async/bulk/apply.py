@@ -14,7 +14,10 @@ How a run goes:
    (`bulk.readback`). The mall shows the row: it was applied, ok. It does not:
    it was not applied, and it is sent again. Nothing to compare it with: a PUT
    (absolute values) is sent again, a POST is reported "unknown" and not sent
-   again unless `resend_ambiguous` asks for it.
+   again unless `resend_ambiguous` asks for it. The comparison takes the
+   record's values to be this job's: another writer changing the same fields
+   meanwhile can make an applied row look unapplied (it is then sent again, the
+   same absolute values).
 3. The remaining rows go out in calls (`Plan.chunks`: up to the route's cap per
    call), `concurrency` calls at a time, each paced by the mall's bucket and
    quota and spaced to leave `keep_headroom` percent of the quota to others

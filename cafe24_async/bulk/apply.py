@@ -271,7 +271,11 @@ class BulkRun:
                 not_before = self.clock.monotonic() + self.settings.stale_seconds
                 self._spawn(self._settle(chunk.number, rows, not_before))
         pending = [r for r in self.plan.rows if r.index not in self.final and r.index not in unsettled]
-        self._again(pending, delay=0.0)
+        spent = {r.index: Outcome("retry", self.last_error.get(r.index)) for r in pending
+                 if self.attempts[r.index] >= self.settings.max_attempts}
+        if spent:  # earlier runs sent them as often as allowed
+            self._decide(None, spent, "attempts")
+        self._again([r for r in pending if r.index not in spent], delay=0.0)
 
     def _open_rows(self, number: int, order: list[int], open_rows: set[int], fp: str) -> list[Row]:
         """The rows of call `number` still without an outcome, once the call is known to be

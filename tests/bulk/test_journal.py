@@ -27,6 +27,7 @@ from cafe24_async.bulk.journal import _seal
 from cafe24_async.bulk.plan import make_plan
 from cafe24_async.bulk.rows import given_rows
 from cafe24_async.sandbox import Sandbox
+from cafe24_async.sandbox.write_config import WriteConfig
 from tests.bulk.helpers import VARIANTS, applied_counts, results, stock_rows
 from tests.conftest import ClientFactory, SandboxFactory
 
@@ -171,3 +172,20 @@ async def test_an_intent_that_is_not_this_jobs_request_is_refused(
         await bulk_apply(mall, VARIANTS, rows, journal=journal, settings=SLOW)
     assert puts(sb) == 0
     assert json.loads(journal.read_text().splitlines()[1])["fp"] == "0" * 64  # left as it was
+
+
+async def test_rows_an_earlier_run_sent_as_often_as_allowed_are_not_sent_again(
+    make_sandbox: SandboxFactory, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    sb = await make_sandbox(malls=("acme",), products=1, variants_per_product=2,
+                            writes=WriteConfig(item_error_rate=1.0, item_error_statuses=(503,)))
+    api = await make_client(sb)
+    rows, journal = stock_rows(1, 2), tmp_path / "j"
+    task = asyncio.create_task(bulk_apply(api.mall("acme"), VARIANTS, rows, journal=journal,
+                                          settings=BulkSettings(retry_delay=30.0, max_attempts=9)))
+    await interrupted(task, journal, 3)  # one call, refused for now; the next would wait 30 s
+    assert puts(sb) == 1
+    report = await bulk_apply(api.mall("acme"), VARIANTS, rows, journal=journal,
+                              settings=BulkSettings(max_attempts=1))
+    assert puts(sb) == 1 and report.calls == 0 and [r.status for r in report.results] == ["failed", "failed"]
+    assert (report.results[0].error or "").startswith("gave up after 1 calls; last: 503 PUT")

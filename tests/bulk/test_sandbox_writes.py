@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cafe24_async import Cafe24ConnectionError, ManualClock, MultiStatus, ServerError, UnprocessableError
+from cafe24_async import (
+    Cafe24ConnectionError,
+    ManualClock,
+    MultiStatus,
+    RetrySettings,
+    ServerError,
+    UnprocessableError,
+)
 from cafe24_async.sandbox import codes
 from cafe24_async.sandbox.write_config import WriteConfig
 from tests.conftest import ClientFactory, SandboxFactory
@@ -59,7 +66,7 @@ async def test_lost_answers_stale_reads_and_ignored_stock(make_sandbox: SandboxF
 
 async def test_the_price_settings(make_sandbox: SandboxFactory, make_client: ClientFactory) -> None:
     sb = await make_sandbox(malls=("acme",), products=2, writes=WriteConfig(tax_calculation="E"))
-    api = await make_client(sb)
+    api = await make_client(sb, retry=RetrySettings(max_attempts=2, base_delay=0.001, max_delay=0.01))
     mall = api.mall("acme")
     assert await mall.call("GET", "/api/v2/admin/products/setting") == {
         "shop_no": 1, "calculate_price_based_on": "A", "tax_calculation": "E"}

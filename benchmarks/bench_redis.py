@@ -119,6 +119,16 @@ class WorkerSpec:
     mode: str = "redis"
 
 
+async def pop(redis: Any, key: str, timeout: float) -> bool:
+    """BLPOP `key` for up to `timeout` seconds, in waits of one second: the client's
+    socket timeout (2 s, `redis_support.connect`) must not end a longer wait."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await redis.blpop([key], timeout=1) is not None:
+            return True
+    return False
+
+
 async def worker(spec: WorkerSpec) -> dict[str, Any]:
     """Fetch `spec.product_nos` once each, after every worker is ready; report what happened."""
     redis = connect(spec.redis_url)
@@ -141,7 +151,7 @@ async def worker(spec: WorkerSpec) -> dict[str, Any]:
         mall = api.mall(spec.mall_id)
         _ = api.session
         await redis.rpush(f"{spec.prefix}:ready", spec.index)
-        if await redis.blpop([f"{spec.prefix}:go"], timeout=BARRIER_TIMEOUT) is None:
+        if not await pop(redis, f"{spec.prefix}:go", BARRIER_TIMEOUT):
             raise TimeoutError("no start signal")
         gate = asyncio.Semaphore(spec.concurrency)
 
@@ -262,7 +272,7 @@ async def shared_export(
         expiring: asyncio.Task[None] | None = None
         try:
             for _ in specs:
-                if await redis.blpop([f"{prefix}:ready"], timeout=BARRIER_TIMEOUT) is None:
+                if not await pop(redis, f"{prefix}:ready", BARRIER_TIMEOUT):
                     raise RuntimeError("the workers did not get ready: " + await _stderr(children))
             await redis.rpush(f"{prefix}:go", *range(len(specs)))
             if expire_token_after is not None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 
@@ -2746,6 +2746,103 @@ class Admin_Bundleproducts(Protocol):
         concerns: the largest page is used, and the offset cap is passed with the
         keyset parameter where the route has one, or date windows for date-ranged
         routes). `concurrency` bounds the pages fetched at once.
+
+        Retrieve a list of bundles
+
+        GET /api/v2/admin/bundleproducts
+        Scope: mall.read_product
+        Paging: limit 1-100, offset up to 8000
+        Dates: created_start_date..created_end_date
+        Embed: discountprice, decorationimages, benefits, additionalimages
+        Returns: list of dicts (the 'bundleproducts' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            product_no (query: list, up to 100 values)
+            display (query: one of T, F)
+            selling (query: one of T, F)
+            product_code (query: list, up to 100 values)
+            product_tag (query: list, up to 100 values)
+            custom_product_code (query: list, up to 100 values)
+            product_name (query: list, up to 100 values)
+            eng_product_name (query: list, up to 100 values)
+            supply_product_name (query: list, up to 100 values)
+            internal_product_name (query: list, up to 100 values)
+            model_name (query: list, up to 100 values)
+            price_min (query)
+            price_max (query)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+            category (query)
+            category_unapplied (query: one of T)
+            include_sub_category (query: one of T)
+            product_weight (query)
+            additional_information_key (query)
+            additional_information_value (query)
+            sort (query: one of created_date, updated_date, product_name)
+            order (query: one of asc, desc)
+            offset (query: number; max 8,000; default 0)
+            limit (query: number; min 1; max 100; default 10)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            embed: sub-resources to return inside each record (discountprice, decorationimages, benefits, additionalimages), instead of a call each
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        display: bool | Literal["T", "F"] | None = None,
+        selling: bool | Literal["T", "F"] | None = None,
+        product_code: Sequence[int | str] | int | str | None = None,
+        product_tag: Sequence[int | str] | int | str | None = None,
+        custom_product_code: Sequence[int | str] | int | str | None = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        eng_product_name: Sequence[int | str] | int | str | None = None,
+        supply_product_name: Sequence[int | str] | int | str | None = None,
+        internal_product_name: Sequence[int | str] | int | str | None = None,
+        model_name: Sequence[int | str] | int | str | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        category: Any = None,
+        category_unapplied: bool | Literal["T"] | None = None,
+        include_sub_category: bool | Literal["T"] | None = None,
+        product_weight: Any = None,
+        additional_information_key: Any = None,
+        additional_information_value: Any = None,
+        sort: Literal["created_date", "updated_date", "product_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["discountprice", "decorationimages", "benefits", "additionalimages"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/bundleproducts that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
 
         Retrieve a list of bundles
 
@@ -7608,6 +7705,128 @@ class Admin_Customersprivacy(Protocol):
     ) -> AsyncIterator[models.Customersprivacy]: ...
 
     @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        search_type: Literal["customer_info", "created_date"] | None = None,
+        created_start_date: DateLike | None = None,
+        member_id: str | None = None,
+        news_mail: bool | Literal["T", "F"] | None = None,
+        sms: bool | Literal["T", "F"] | None = None,
+        thirdparty_agree: bool | Literal["T", "F"] | None = None,
+        group_no: Any = None,
+        search_field: Literal["id", "name", "hp", "tel", "mail", "shop_name"] | None = None,
+        keyword: Sequence[int | str] | int | str | None = None,
+        member_type: Literal["vip", "poor", "pointfy"] | None = None,
+        member_class: Literal["p", "c", "f"] | None = None,
+        residence: Sequence[int | str] | int | str | None = None,
+        gender: Literal["M", "F"] | None = None,
+        member_authority: Literal["C", "P", "A", "S"] | None = None,
+        join_path: Literal["P", "M"] | None = None,
+        use_mobile_app: bool | Literal["T", "F"] | None = None,
+        fixed_group: bool | Literal["T", "F"] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        created_end_date: DateLike | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: Literal[False] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/customersprivacy that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of customer information
+
+        GET /api/v2/admin/customersprivacy
+        Scope: mall.read_privacy
+        Request limit: 30
+        Paging: limit 1-1000, offset up to 8000
+        Dates: start_date..end_date
+        Returns: list of dicts (the 'customersprivacy' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            search_type (query: one of customer_info, created_date; default 'customer_info')
+            created_start_date (query: date)
+            member_id (query: string; max length 20)
+            news_mail (query: one of T, F)
+            sms (query: one of T, F)
+            thirdparty_agree (query: one of T, F)
+            group_no (query)
+            search_field (query: one of id, name, hp, tel, mail, shop_name)
+            keyword (query: list, up to 100 values)
+            date_type (query: one of join, login, age, account_reactivation)
+            start_date (query: date)
+            end_date (query: date)
+            member_type (query: one of vip, poor, pointfy)
+            member_class (query: one of p, c, f)
+            residence (query: list, up to 100 values)
+            gender (query: one of M, F)
+            member_authority (query: one of C, P, A, S; default 'C')
+            join_path (query: one of P, M)
+            use_mobile_app (query: one of T, F)
+            fixed_group (query: one of T, F)
+            limit (query: number; min 1; max 1,000; default 30)
+            offset (query: number; max 8,000; default 0)
+            created_end_date (query: date)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        typed: Literal[True],
+        shop_no: Any = None,
+        search_type: Literal["customer_info", "created_date"] | None = None,
+        created_start_date: DateLike | None = None,
+        member_id: str | None = None,
+        news_mail: bool | Literal["T", "F"] | None = None,
+        sms: bool | Literal["T", "F"] | None = None,
+        thirdparty_agree: bool | Literal["T", "F"] | None = None,
+        group_no: Any = None,
+        search_field: Literal["id", "name", "hp", "tel", "mail", "shop_name"] | None = None,
+        keyword: Sequence[int | str] | int | str | None = None,
+        member_type: Literal["vip", "poor", "pointfy"] | None = None,
+        member_class: Literal["p", "c", "f"] | None = None,
+        residence: Sequence[int | str] | int | str | None = None,
+        gender: Literal["M", "F"] | None = None,
+        member_authority: Literal["C", "P", "A", "S"] | None = None,
+        join_path: Literal["P", "M"] | None = None,
+        use_mobile_app: bool | Literal["T", "F"] | None = None,
+        fixed_group: bool | Literal["T", "F"] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        created_end_date: DateLike | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[models.Customersprivacy]: ...
+
+    @overload
     async def update(
         self,
         member_id: str,
@@ -10390,6 +10609,174 @@ class Admin_Orders(Protocol):
         multiple_addresses: bool | Literal["T"] | None = None,
         wished_carrier_id: Sequence[int] | int | str | None = None,
         refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["items", "receivers", "buyer", "return", "cancellation", "exchange"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[models.Order]: ...
+
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: int | None = None,
+        order_id: Sequence[str] | str | None = None,
+        order_status: Sequence[Literal["N00", "N10", "N20", "N21", "N22", "N30", "N40", "N50", "C00", "C10", "C11", "C34", "C35", "C36", "C40", "C41", "C42", "C43", "C47", "C48", "C49", "R00", "R10", "R11", "R12", "R13", "R20", "R30", "R31", "R34", "R36", "R40", "R41", "R42", "R43", "E00", "E10", "N01", "E11", "E12", "E13", "E20", "E30", "E31", "E32", "E33", "E34", "E35", "E36", "E40", "E41", "E50", "E51"]] | str | None = None,
+        payment_status: Literal["F", "M", "T", "A", "P"] | None = None,
+        member_type: Literal["2", "3"] | int | None = None,
+        group_no: Any = None,
+        buyer_name: Any = None,
+        receiver_name: Any = None,
+        name_furigana: Any = None,
+        receiver_address: Any = None,
+        member_id: Any = None,
+        member_email: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        product_code: Any = None,
+        supplier_id: Sequence[int | str] | int | str | None = None,
+        order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
+        buyer_cellphone: Any = None,
+        buyer_phone: Any = None,
+        buyer_email: Any = None,
+        inflow_path: Any = None,
+        subscription: bool | Literal["T", "F"] | None = None,
+        market_order_no: Sequence[str] | str | None = None,
+        market_cancel_request: bool | Literal["T"] | None = None,
+        payment_method: Sequence[Literal["cash", "card", "tcash", "icash", "cell", "deferpay", "cvs", "point", "mileage", "deposit", "giftcard", "pointcard", "etc"]] | str | None = None,
+        payment_gateway_name: Sequence[int | str] | int | str | None = None,
+        market_seller_id: Any = None,
+        discount_method: Sequence[Literal["point", "credit", "coupon", "market_discount", "discount_code"]] | str | None = None,
+        discount_code: Any = None,
+        carrier_id: int | None = None,
+        labels: Sequence[int | str] | int | str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        multiple_addresses: bool | Literal["T"] | None = None,
+        wished_carrier_id: Sequence[int] | int | str | None = None,
+        refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["items", "receivers", "buyer", "return", "cancellation", "exchange"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: Literal[False] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/orders that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of orders
+
+        GET /api/v2/admin/orders
+        Scope: mall.read_order
+        Request limit: 30
+        Paging: limit 1-1000, offset up to 15000
+        Dates: start_date..end_date, at most 3 months per request
+        Embed: items, receivers, buyer, return, cancellation, exchange
+        Returns: list of dicts (the 'orders' list)
+
+        Parameters:
+            shop_no (query: number; min 1; default 1)
+            start_date (query: date)
+            end_date (query: date)
+            order_id (query: string; order_id; list, up to 100 values)
+            order_status (query: list, up to 100 values; one of N00, N10, N20, N21, N22, N30, N40, N50, C00, C10, C11, C34, C35, C36, C40, C41, C42, C43, C47, C48, C49, R00, R10, R11, R12, R13, R20, R30, R31, R34, R36, R40, R41, R42, R43, E00, E10, N01, E11, E12, E13, E20, E30, E31, E32, E33, E34, E35, E36, E40, E41, E50, E51)
+            payment_status (query: one of F, M, T, A, P)
+            member_type (query: one of 2, 3)
+            group_no (query)
+            buyer_name (query)
+            receiver_name (query)
+            name_furigana (query)
+            receiver_address (query)
+            member_id (query)
+            member_email (query)
+            product_no (query: list, up to 100 values)
+            product_code (query)
+            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date; default 'order_date')
+            supplier_id (query: list, up to 100 values)
+            order_place_id (query: list, up to 100 values; one of cafe24, mobile, mobile_d, NCHECKOUT, inpark, auction, sk11st, gmarket, coupang, shopn)
+            buyer_cellphone (query)
+            buyer_phone (query)
+            buyer_email (query)
+            inflow_path (query)
+            subscription (query: one of T, F)
+            market_order_no (query: string; max length 40; list, up to 100 values; characters a-zA-Z0-9_-)
+            market_cancel_request (query: one of T)
+            payment_method (query: list, up to 100 values; one of cash, card, tcash, icash, cell, deferpay, cvs, point, mileage, deposit, giftcard, pointcard, etc)
+            payment_gateway_name (query: list, up to 100 values)
+            market_seller_id (query)
+            discount_method (query: list, up to 100 values; one of point, credit, coupon, market_discount, discount_code)
+            discount_code (query)
+            carrier_id (query: number; min 1)
+            labels (query: list, up to 100 values)
+            limit (query: number; min 1; max 1,000; default 10)
+            offset (query: number; max 15,000; default 0)
+            multiple_addresses (query: one of T)
+            wished_carrier_id (query: number; min 1; list, up to 100 values)
+            refund_status (query: list, up to 100 values; one of F, T, M)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            embed: sub-resources to return inside each record (items, receivers, buyer, return, cancellation, exchange), instead of a call each
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        typed: Literal[True],
+        shop_no: int | None = None,
+        order_id: Sequence[str] | str | None = None,
+        order_status: Sequence[Literal["N00", "N10", "N20", "N21", "N22", "N30", "N40", "N50", "C00", "C10", "C11", "C34", "C35", "C36", "C40", "C41", "C42", "C43", "C47", "C48", "C49", "R00", "R10", "R11", "R12", "R13", "R20", "R30", "R31", "R34", "R36", "R40", "R41", "R42", "R43", "E00", "E10", "N01", "E11", "E12", "E13", "E20", "E30", "E31", "E32", "E33", "E34", "E35", "E36", "E40", "E41", "E50", "E51"]] | str | None = None,
+        payment_status: Literal["F", "M", "T", "A", "P"] | None = None,
+        member_type: Literal["2", "3"] | int | None = None,
+        group_no: Any = None,
+        buyer_name: Any = None,
+        receiver_name: Any = None,
+        name_furigana: Any = None,
+        receiver_address: Any = None,
+        member_id: Any = None,
+        member_email: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        product_code: Any = None,
+        supplier_id: Sequence[int | str] | int | str | None = None,
+        order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
+        buyer_cellphone: Any = None,
+        buyer_phone: Any = None,
+        buyer_email: Any = None,
+        inflow_path: Any = None,
+        subscription: bool | Literal["T", "F"] | None = None,
+        market_order_no: Sequence[str] | str | None = None,
+        market_cancel_request: bool | Literal["T"] | None = None,
+        payment_method: Sequence[Literal["cash", "card", "tcash", "icash", "cell", "deferpay", "cvs", "point", "mileage", "deposit", "giftcard", "pointcard", "etc"]] | str | None = None,
+        payment_gateway_name: Sequence[int | str] | int | str | None = None,
+        market_seller_id: Any = None,
+        discount_method: Sequence[Literal["point", "credit", "coupon", "market_discount", "discount_code"]] | str | None = None,
+        discount_code: Any = None,
+        carrier_id: int | None = None,
+        labels: Sequence[int | str] | int | str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        multiple_addresses: bool | Literal["T"] | None = None,
+        wished_carrier_id: Sequence[int] | int | str | None = None,
+        refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
         fields: Fields | None = None,
         embed: Sequence[Literal["items", "receivers", "buyer", "return", "cancellation", "exchange"]] | str | None = None,
         concurrency: int | None = None,
@@ -15191,6 +15578,212 @@ class Admin_Products(Protocol):
     ) -> AsyncIterator[models.Product]: ...
 
     @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        display: Any = None,
+        selling: Any = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        product_code: Sequence[int | str] | int | str | None = None,
+        brand_code: Sequence[int | str] | int | str | None = None,
+        manufacturer_code: Sequence[int | str] | int | str | None = None,
+        supplier_code: Sequence[int | str] | int | str | None = None,
+        trend_code: Sequence[int | str] | int | str | None = None,
+        product_tag: Sequence[int | str] | int | str | None = None,
+        custom_product_code: Sequence[int | str] | int | str | None = None,
+        custom_variant_code: Sequence[int | str] | int | str | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        retail_price_min: Number | None = None,
+        retail_price_max: Number | None = None,
+        supply_price_min: Any = None,
+        supply_price_max: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        category: Any = None,
+        eng_product_name: Sequence[int | str] | int | str | None = None,
+        supply_product_name: Sequence[int | str] | int | str | None = None,
+        internal_product_name: Sequence[int | str] | int | str | None = None,
+        model_name: Sequence[int | str] | int | str | None = None,
+        product_condition: Sequence[int | str] | int | str | None = None,
+        origin_place_value: Sequence[int | str] | int | str | None = None,
+        stock_quantity_max: Any = None,
+        stock_quantity_min: Any = None,
+        stock_safety_max: Any = None,
+        stock_safety_min: Any = None,
+        product_weight: Sequence[int | str] | int | str | None = None,
+        classification_code: Sequence[int | str] | int | str | None = None,
+        use_inventory: bool | Literal["T", "F"] | None = None,
+        category_unapplied: bool | Literal["T"] | None = None,
+        include_sub_category: bool | Literal["T"] | None = None,
+        additional_information_key: Any = None,
+        additional_information_value: Any = None,
+        approve_status: Literal["N", "E", "C", "R", "I"] | None = None,
+        since_product_no: int | None = None,
+        product_bundle: bool | Literal["T", "F"] | None = None,
+        option_type: Sequence[Literal["C", "S", "E", "F"]] | str | None = None,
+        market_sync: bool | Literal["T", "F"] | None = None,
+        sort: Literal["created_date", "updated_date", "product_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: Literal[False] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/products that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of products
+
+        GET /api/v2/admin/products
+        Scope: mall.read_product
+        Request limit: 30
+        Paging: limit 1-100, offset up to 5000, continues past the cap with since_product_no
+        Dates: created_start_date..created_end_date
+        Embed: channeldiscountprices, discountprice, decorationimages, benefits, options, variants, additionalimages, hits
+        Returns: list of dicts (the 'products' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            product_no (query: list, up to 100 values)
+            display (query)
+            selling (query)
+            product_name (query: list, up to 100 values)
+            product_code (query: list, up to 100 values)
+            brand_code (query: list, up to 100 values)
+            manufacturer_code (query: list, up to 100 values)
+            supplier_code (query: list, up to 100 values)
+            trend_code (query: list, up to 100 values)
+            product_tag (query: list, up to 100 values)
+            custom_product_code (query: list, up to 100 values)
+            custom_variant_code (query: list, up to 100 values)
+            price_min (query)
+            price_max (query)
+            retail_price_min (query: number; min 0; max 2,147,483,647)
+            retail_price_max (query: number; min 0; max 2,147,483,647)
+            supply_price_min (query)
+            supply_price_max (query)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+            category (query)
+            eng_product_name (query: list, up to 100 values)
+            supply_product_name (query: list, up to 100 values)
+            internal_product_name (query: list, up to 100 values)
+            model_name (query: list, up to 100 values)
+            product_condition (query: list, up to 100 values)
+            origin_place_value (query: list, up to 100 values)
+            stock_quantity_max (query)
+            stock_quantity_min (query)
+            stock_safety_max (query)
+            stock_safety_min (query)
+            product_weight (query: list, up to 100 values)
+            classification_code (query: list, up to 100 values)
+            use_inventory (query: one of T, F)
+            category_unapplied (query: one of T)
+            include_sub_category (query: one of T)
+            additional_information_key (query)
+            additional_information_value (query)
+            approve_status (query: one of N, E, C, R, I)
+            since_product_no (query: number; min 0; max 2,147,483,647)
+            product_bundle (query: one of T, F)
+            option_type (query: list, up to 100 values; one of C, S, E, F)
+            market_sync (query: one of T, F)
+            sort (query: one of created_date, updated_date, product_name)
+            order (query: one of asc, desc)
+            offset (query: number; max 5,000; default 0)
+            limit (query: number; min 1; max 100; default 10)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            embed: sub-resources to return inside each record (channeldiscountprices, discountprice, decorationimages, benefits, options, variants, additionalimages, hits), instead of a call each
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        typed: Literal[True],
+        shop_no: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        display: Any = None,
+        selling: Any = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        product_code: Sequence[int | str] | int | str | None = None,
+        brand_code: Sequence[int | str] | int | str | None = None,
+        manufacturer_code: Sequence[int | str] | int | str | None = None,
+        supplier_code: Sequence[int | str] | int | str | None = None,
+        trend_code: Sequence[int | str] | int | str | None = None,
+        product_tag: Sequence[int | str] | int | str | None = None,
+        custom_product_code: Sequence[int | str] | int | str | None = None,
+        custom_variant_code: Sequence[int | str] | int | str | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        retail_price_min: Number | None = None,
+        retail_price_max: Number | None = None,
+        supply_price_min: Any = None,
+        supply_price_max: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        category: Any = None,
+        eng_product_name: Sequence[int | str] | int | str | None = None,
+        supply_product_name: Sequence[int | str] | int | str | None = None,
+        internal_product_name: Sequence[int | str] | int | str | None = None,
+        model_name: Sequence[int | str] | int | str | None = None,
+        product_condition: Sequence[int | str] | int | str | None = None,
+        origin_place_value: Sequence[int | str] | int | str | None = None,
+        stock_quantity_max: Any = None,
+        stock_quantity_min: Any = None,
+        stock_safety_max: Any = None,
+        stock_safety_min: Any = None,
+        product_weight: Sequence[int | str] | int | str | None = None,
+        classification_code: Sequence[int | str] | int | str | None = None,
+        use_inventory: bool | Literal["T", "F"] | None = None,
+        category_unapplied: bool | Literal["T"] | None = None,
+        include_sub_category: bool | Literal["T"] | None = None,
+        additional_information_key: Any = None,
+        additional_information_value: Any = None,
+        approve_status: Literal["N", "E", "C", "R", "I"] | None = None,
+        since_product_no: int | None = None,
+        product_bundle: bool | Literal["T", "F"] | None = None,
+        option_type: Sequence[Literal["C", "S", "E", "F"]] | str | None = None,
+        market_sync: bool | Literal["T", "F"] | None = None,
+        sort: Literal["created_date", "updated_date", "product_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[models.Product]: ...
+
+    @overload
     async def update(
         self,
         product_no: int,
@@ -18920,6 +19513,65 @@ class Admin_Refunds(Protocol):
             typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
             timeout: seconds for each page's call"""
 
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        member_email: Any = None,
+        buyer_email: Any = None,
+        order_id: Sequence[str] | str | None = None,
+        member_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        refund_status: Sequence[Literal["F", "T", "M"]] | str | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/refunds that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of refunds
+
+        GET /api/v2/admin/refunds
+        Scope: mall.read_order
+        Paging: limit 1-500, offset up to 15000
+        Dates: start_date..end_date (required)
+        Returns: list of dicts (the 'refunds' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            start_date (query: required; date)
+            end_date (query: required; date)
+            date_type (query: one of accepted_refund_date, refund_date; default 'refund_date')
+            member_email (query)
+            buyer_email (query)
+            order_id (query: string; order_id; list, up to 100 values)
+            member_id (query: string; max length 20)
+            limit (query: number; min 1; max 500; default 10)
+            offset (query: number; max 15,000; default 0)
+            refund_status (query: list, up to 100 values; one of F, T, M)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+
 
 class Admin_Regionalsurcharges(Protocol):
     """`mall.admin.regionalsurcharges`."""
@@ -20627,6 +21279,90 @@ class Admin_Scripttags(Protocol):
         timeout: Timeout | None = None,
         retry_writes: bool | None = None,
     ) -> builtins.list[models.Scripttag]: ...
+
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        script_no: Any = None,
+        src: str | None = None,
+        display_location: Sequence[int | str] | int | str | None = None,
+        exclude_path: Sequence[int | str] | int | str | None = None,
+        skin_no: Sequence[int | str] | int | str | None = None,
+        integrity: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: Literal[False] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/admin/scripttags that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of script tags
+
+        GET /api/v2/admin/scripttags
+        Scope: mall.read_application
+        Request limit: 10
+        Dates: created_start_date..created_end_date
+        Returns: list of dicts (the 'scripttags' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            script_no (query)
+            src (query: string; url)
+            display_location (query: list, up to 100 values)
+            exclude_path (query: list, up to 100 values)
+            skin_no (query: list, up to 100 values)
+            integrity (query)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        typed: Literal[True],
+        shop_no: Any = None,
+        script_no: Any = None,
+        src: str | None = None,
+        display_location: Sequence[int | str] | int | str | None = None,
+        exclude_path: Sequence[int | str] | int | str | None = None,
+        skin_no: Sequence[int | str] | int | str | None = None,
+        integrity: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[models.Scripttag]: ...
 
     @overload
     async def update(
@@ -26044,6 +26780,212 @@ class Front_Products(Protocol):
         timeout: float | None = None,
     ) -> AsyncIterator[models.FrontProduct]: ...
 
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        shop_no: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        display: Any = None,
+        selling: Any = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        product_code: Sequence[int | str] | int | str | None = None,
+        brand_code: Sequence[int | str] | int | str | None = None,
+        manufacturer_code: Sequence[int | str] | int | str | None = None,
+        supplier_code: Sequence[int | str] | int | str | None = None,
+        trend_code: Sequence[int | str] | int | str | None = None,
+        product_tag: Sequence[int | str] | int | str | None = None,
+        custom_product_code: Sequence[int | str] | int | str | None = None,
+        custom_variant_code: Sequence[int | str] | int | str | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        retail_price_min: Number | None = None,
+        retail_price_max: Number | None = None,
+        supply_price_min: Any = None,
+        supply_price_max: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        category: Any = None,
+        eng_product_name: Sequence[int | str] | int | str | None = None,
+        supply_product_name: Sequence[int | str] | int | str | None = None,
+        internal_product_name: Sequence[int | str] | int | str | None = None,
+        model_name: Sequence[int | str] | int | str | None = None,
+        product_condition: Sequence[int | str] | int | str | None = None,
+        origin_place_value: Sequence[int | str] | int | str | None = None,
+        stock_quantity_max: Any = None,
+        stock_quantity_min: Any = None,
+        stock_safety_max: Any = None,
+        stock_safety_min: Any = None,
+        product_weight: Sequence[int | str] | int | str | None = None,
+        classification_code: Sequence[int | str] | int | str | None = None,
+        use_inventory: bool | Literal["T", "F"] | None = None,
+        category_unapplied: bool | Literal["T"] | None = None,
+        include_sub_category: bool | Literal["T"] | None = None,
+        additional_information_key: Any = None,
+        additional_information_value: Any = None,
+        approve_status: Literal["N", "E", "C", "R", "I"] | None = None,
+        since_product_no: int | None = None,
+        product_bundle: bool | Literal["T", "F"] | None = None,
+        option_type: Sequence[Literal["C", "S", "E", "F"]] | str | None = None,
+        market_sync: bool | Literal["T", "F"] | None = None,
+        sort: Literal["created_date", "updated_date", "product_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: Literal[False] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/v2/products that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of products
+
+        GET /api/v2/products
+        Scope: mall.read_product
+        Request limit: 40
+        Paging: limit 1-100, offset up to 5000, continues past the cap with since_product_no
+        Dates: created_start_date..created_end_date
+        Embed: channeldiscountprices, discountprice, decorationimages, benefits, options, variants, additionalimages, hits
+        Returns: list of dicts (the 'products' list)
+
+        Parameters:
+            shop_no (query: default 1)
+            product_no (query: list, up to 100 values)
+            display (query)
+            selling (query)
+            product_name (query: list, up to 100 values)
+            product_code (query: list, up to 100 values)
+            brand_code (query: list, up to 100 values)
+            manufacturer_code (query: list, up to 100 values)
+            supplier_code (query: list, up to 100 values)
+            trend_code (query: list, up to 100 values)
+            product_tag (query: list, up to 100 values)
+            custom_product_code (query: list, up to 100 values)
+            custom_variant_code (query: list, up to 100 values)
+            price_min (query)
+            price_max (query)
+            retail_price_min (query: number; min 0; max 2,147,483,647)
+            retail_price_max (query: number; min 0; max 2,147,483,647)
+            supply_price_min (query)
+            supply_price_max (query)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+            category (query)
+            eng_product_name (query: list, up to 100 values)
+            supply_product_name (query: list, up to 100 values)
+            internal_product_name (query: list, up to 100 values)
+            model_name (query: list, up to 100 values)
+            product_condition (query: list, up to 100 values)
+            origin_place_value (query: list, up to 100 values)
+            stock_quantity_max (query)
+            stock_quantity_min (query)
+            stock_safety_max (query)
+            stock_safety_min (query)
+            product_weight (query: list, up to 100 values)
+            classification_code (query: list, up to 100 values)
+            use_inventory (query: one of T, F)
+            category_unapplied (query: one of T)
+            include_sub_category (query: one of T)
+            additional_information_key (query)
+            additional_information_value (query)
+            approve_status (query: one of N, E, C, R, I)
+            since_product_no (query: number; min 0; max 2,147,483,647)
+            product_bundle (query: one of T, F)
+            option_type (query: list, up to 100 values; one of C, S, E, F)
+            market_sync (query: one of T, F)
+            sort (query: one of created_date, updated_date, product_name)
+            order (query: one of asc, desc)
+            offset (query: number; max 5,000; default 0)
+            limit (query: number; min 1; max 100; default 10)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            embed: sub-resources to return inside each record (channeldiscountprices, discountprice, decorationimages, benefits, options, variants, additionalimages, hits), instead of a call each
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+    @overload
+    def iterate_changes(
+        self,
+        *,
+        since: DateLike,
+        typed: Literal[True],
+        shop_no: Any = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        display: Any = None,
+        selling: Any = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        product_code: Sequence[int | str] | int | str | None = None,
+        brand_code: Sequence[int | str] | int | str | None = None,
+        manufacturer_code: Sequence[int | str] | int | str | None = None,
+        supplier_code: Sequence[int | str] | int | str | None = None,
+        trend_code: Sequence[int | str] | int | str | None = None,
+        product_tag: Sequence[int | str] | int | str | None = None,
+        custom_product_code: Sequence[int | str] | int | str | None = None,
+        custom_variant_code: Sequence[int | str] | int | str | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        retail_price_min: Number | None = None,
+        retail_price_max: Number | None = None,
+        supply_price_min: Any = None,
+        supply_price_max: Any = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        category: Any = None,
+        eng_product_name: Sequence[int | str] | int | str | None = None,
+        supply_product_name: Sequence[int | str] | int | str | None = None,
+        internal_product_name: Sequence[int | str] | int | str | None = None,
+        model_name: Sequence[int | str] | int | str | None = None,
+        product_condition: Sequence[int | str] | int | str | None = None,
+        origin_place_value: Sequence[int | str] | int | str | None = None,
+        stock_quantity_max: Any = None,
+        stock_quantity_min: Any = None,
+        stock_safety_max: Any = None,
+        stock_safety_min: Any = None,
+        product_weight: Sequence[int | str] | int | str | None = None,
+        classification_code: Sequence[int | str] | int | str | None = None,
+        use_inventory: bool | Literal["T", "F"] | None = None,
+        category_unapplied: bool | Literal["T"] | None = None,
+        include_sub_category: bool | Literal["T"] | None = None,
+        additional_information_key: Any = None,
+        additional_information_value: Any = None,
+        approve_status: Literal["N", "E", "C", "R", "I"] | None = None,
+        since_product_no: int | None = None,
+        product_bundle: bool | Literal["T", "F"] | None = None,
+        option_type: Sequence[Literal["C", "S", "E", "F"]] | str | None = None,
+        market_sync: bool | Literal["T", "F"] | None = None,
+        sort: Literal["created_date", "updated_date", "product_name"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        embed: Sequence[Literal["channeldiscountprices", "discountprice", "decorationimages", "benefits", "options", "variants", "additionalimages", "hits"]] | str | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[models.FrontProduct]: ...
+
 
 class Front_Products_Cart(Protocol):
     """`mall.front.products.cart`."""
@@ -29293,6 +30235,131 @@ class Dcollection_Products(Protocol):
             typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
             timeout: seconds for each page's call"""
 
+    def iterate_changes(
+        self,
+        *,
+        dcollection_product_category: Sequence[int | str] | int | str,
+        since: DateLike,
+        product_ukey: Sequence[int | str] | int | str | None = None,
+        shop_name: Sequence[int | str] | int | str | None = None,
+        store_id: Any = None,
+        shop_no: Sequence[int | str] | int | str | None = None,
+        shop_grade: Sequence[Literal["black", "purple", "green", "orange"]] | str | None = None,
+        shop_language: Literal["ko_KR", "en_US", "zh_CN", "zh_TW", "ja_JP", "vi_VN"] | None = None,
+        shop_currency_code: Literal["KRW", "USD", "JPY", "PHP"] | None = None,
+        product_name: Sequence[int | str] | int | str | None = None,
+        product_no: Sequence[int | str] | int | str | None = None,
+        product_status_type: Literal["N", "B", "R", "U", "E", "F", "S"] | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        is_pc_discount: Literal["true", "false"] | None = None,
+        is_mobile_discount: Literal["true", "false"] | None = None,
+        pc_discount_price_min: Any = None,
+        pc_discount_price_max: Any = None,
+        mobile_discount_price_min: Any = None,
+        mobile_discount_price_max: Any = None,
+        pc_discount_rate_min: Any = None,
+        pc_discount_rate_max: Any = None,
+        mobile_discount_rate_min: Any = None,
+        mobile_discount_rate_max: Any = None,
+        is_free_shipping: Literal["true", "false"] | None = None,
+        is_international_shipping: Literal["true", "false"] | None = None,
+        international_shipping_country: Any = None,
+        is_free_gift: Literal["true", "false"] | None = None,
+        is_coupon_discount: Literal["true", "false"] | None = None,
+        review_count_min: Any = None,
+        review_count_max: Any = None,
+        review_score_min: int | None = None,
+        review_score_max: int | None = None,
+        brand_name: Any = None,
+        product_standard_tags: Sequence[int | str] | int | str | None = None,
+        product_popular_age: Literal["teenager", "twenties", "thirties", "forties", "etc"] | None = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort: Literal["mobile_discount_price", "pc_discount_price", "mobile_discount_rate", "pc_discount_rate", "price", "created_date", "product_name", "review_count", "review_score", "hits_count", "popularity_score"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/products that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
+
+        Retrieve a list of products
+
+        GET /api/products
+        Scope: dcollection.read_product
+        Request limit: 40
+        Paging: limit 1-100, offset up to 5000
+        Dates: created_start_date..created_end_date
+        Returns: list of dicts (the 'products' list)
+
+        Parameters:
+            dcollection_product_category (query: required; list, up to 10 values)
+            product_ukey (query: list, up to 100 values)
+            shop_name (query: list, up to 3 values)
+            store_id (query)
+            shop_no (query: list, up to 3 values)
+            shop_grade (query: list, up to 4 values; one of black, purple, green, orange)
+            shop_language (query: one of ko_KR, en_US, zh_CN, zh_TW, ja_JP, vi_VN)
+            shop_currency_code (query: one of KRW, USD, JPY, PHP)
+            product_name (query: list, up to 3 values)
+            product_no (query: list, up to 3 values)
+            product_status_type (query: one of N, B, R, U, E, F, S)
+            price_min (query)
+            price_max (query)
+            is_pc_discount (query: one of true, false)
+            is_mobile_discount (query: one of true, false)
+            pc_discount_price_min (query)
+            pc_discount_price_max (query)
+            mobile_discount_price_min (query)
+            mobile_discount_price_max (query)
+            pc_discount_rate_min (query)
+            pc_discount_rate_max (query)
+            mobile_discount_rate_min (query)
+            mobile_discount_rate_max (query)
+            is_free_shipping (query: one of true, false)
+            is_international_shipping (query: one of true, false)
+            international_shipping_country (query)
+            is_free_gift (query: one of true, false)
+            is_coupon_discount (query: one of true, false)
+            review_count_min (query)
+            review_count_max (query)
+            review_score_min (query: number; min 0; max 5)
+            review_score_max (query: number; min 0; max 5)
+            brand_name (query)
+            product_standard_tags (query: list, up to 10 values)
+            product_popular_age (query: one of teenager, twenties, thirties, forties, etc)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+            limit (query: number; min 1; max 100; default 10)
+            offset (query: number; min 0; max 5,000; default 0)
+            sort (query: one of mobile_discount_price, pc_discount_price, mobile_discount_rate, pc_discount_rate, price, created_date, product_name, review_count, review_score, hits_count, popularity_score)
+            order (query: one of asc, desc)
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+
 
 class Dcollection_Products_Standardtags(Protocol):
     """`client.dcollection.products.standardtags`."""
@@ -29679,6 +30746,117 @@ class Dcollection_Storeproducts(Protocol):
         concerns: the largest page is used, and the offset cap is passed with the
         keyset parameter where the route has one, or date windows for date-ranged
         routes). `concurrency` bounds the pages fetched at once.
+
+        Retrieve a list of products with mall id
+
+        GET /api/storeproducts
+        Scope: dcollection.read_product
+        Request limit: 40
+        Paging: limit 1-100, offset up to 5000
+        Dates: created_start_date..created_end_date
+        Returns: list of dicts (the 'store_products' list)
+
+        Parameters:
+            store_id (query: required; list, up to 100 values)
+            shop_name (query: list, up to 3 values)
+            shop_no (query: list, up to 3 values)
+            product_name (query)
+            product_status_type (query: one of N, B, R, U, E, F, S)
+            price_min (query)
+            price_max (query)
+            is_pc_discount (query: one of true, false)
+            is_mobile_discount (query: one of true, false)
+            pc_discount_price_min (query)
+            pc_discount_price_max (query)
+            mobile_discount_price_min (query)
+            mobile_discount_price_max (query)
+            pc_discount_rate_min (query)
+            pc_discount_rate_max (query)
+            mobile_discount_rate_min (query)
+            mobile_discount_rate_max (query)
+            is_free_shipping (query: one of true, false)
+            is_international_shipping (query: one of true, false)
+            international_shipping_country (query)
+            is_free_gift (query: one of true, false)
+            is_coupon_discount (query: one of true, false)
+            review_count_min (query)
+            review_count_max (query)
+            review_score_min (query: number; min 0; max 5)
+            review_score_max (query: number; min 0; max 5)
+            brand_name (query)
+            product_popular_age (query: one of teenager, twenties, thirties, forties, etc)
+            created_start_date (query: date)
+            created_end_date (query: date)
+            updated_start_date (query: date)
+            updated_end_date (query: date)
+            limit (query: number; min 1; max 100; default 10)
+            offset (query: number; min 0; max 5,000; default 0)
+            sort (query: one of mobile_discount_price, pc_discount_price, mobile_discount_rate, pc_discount_rate, price, created_date, product_name, review_count, review_score, hits_count, popularity_score; default 'mobile_discount_price')
+            order (query: one of asc, desc; default 'asc')
+
+        Call options:
+            fields: the response fields to return (a list, or a comma-joined string); fewer fields, smaller answers
+            extra_params: params the docs do not list yet, sent unchecked (query values for GET/DELETE, merged into the body for writes)
+            concurrency: pages fetched at once (default: what the bucket allows)
+            typed: True returns cafe24_async.models records (Decimal prices, aware datetimes, T/F as bool) instead of dicts; None follows the client's setting
+            timeout: seconds for each page's call"""
+
+    def iterate_changes(
+        self,
+        *,
+        store_id: Sequence[int | str] | int | str,
+        since: DateLike,
+        shop_name: Sequence[int | str] | int | str | None = None,
+        shop_no: Sequence[int | str] | int | str | None = None,
+        product_name: Any = None,
+        product_status_type: Literal["N", "B", "R", "U", "E", "F", "S"] | None = None,
+        price_min: Any = None,
+        price_max: Any = None,
+        is_pc_discount: Literal["true", "false"] | None = None,
+        is_mobile_discount: Literal["true", "false"] | None = None,
+        pc_discount_price_min: Any = None,
+        pc_discount_price_max: Any = None,
+        mobile_discount_price_min: Any = None,
+        mobile_discount_price_max: Any = None,
+        pc_discount_rate_min: Any = None,
+        pc_discount_rate_max: Any = None,
+        mobile_discount_rate_min: Any = None,
+        mobile_discount_rate_max: Any = None,
+        is_free_shipping: Literal["true", "false"] | None = None,
+        is_international_shipping: Literal["true", "false"] | None = None,
+        international_shipping_country: Any = None,
+        is_free_gift: Literal["true", "false"] | None = None,
+        is_coupon_discount: Literal["true", "false"] | None = None,
+        review_count_min: Any = None,
+        review_count_max: Any = None,
+        review_score_min: int | None = None,
+        review_score_max: int | None = None,
+        brand_name: Any = None,
+        product_popular_age: Literal["teenager", "twenties", "thirties", "forties", "etc"] | None = None,
+        created_start_date: DateLike | None = None,
+        created_end_date: DateLike | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        sort: Literal["mobile_discount_price", "pc_discount_price", "mobile_discount_rate", "pc_discount_rate", "price", "created_date", "product_name", "review_count", "review_score", "hits_count", "popularity_score"] | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        until: DateLike | None = None,
+        lookback: float | timedelta | None = None,
+        date_types: Sequence[str] | None = None,
+        fields: Fields | None = None,
+        concurrency: int | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+        typed: bool | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JsonObject]:
+        """The records of GET /api/storeproducts that changed in a period, each once.
+
+        `since` (required) and `until` (default: now) bound the period, both included;
+        `lookback` (seconds or a timedelta) reads that much before `since` as well.
+        Routes with an update-time filter are read in windows of it; orders by the
+        dates a change sets (`date_types`, default: placed, paid, shipping started,
+        delivered, cancellation/return/exchange completed), each order once. Other
+        parameters are the list call's filters. A route that cannot tell what
+        changed raises ValidationError naming the routes that can.
 
         Retrieve a list of products with mall id
 

@@ -64,6 +64,8 @@ from cafe24_async.api import (  # noqa: E402
     iterator_function,
     iterator_name,
 )
+from cafe24_async.api.binder import changes_function  # noqa: E402
+from cafe24_async.paging.changes import cursor_params  # noqa: E402
 from cafe24_async.routes import APIS, ROUTES  # noqa: E402
 from cafe24_async.routes.route import Param, Route  # noqa: E402
 
@@ -89,7 +91,7 @@ PLAIN_NUMBER = re.compile(r"^-?[1-9][0-9]*$|^0$")
 RESERVED = {
     "Any", "AsyncIterator", "Literal", "Mapping", "Protocol", "Sequence", "TypeAlias",
     "builtins", "bool", "date", "datetime", "Decimal", "dict", "float", "int", "models",
-    "overload", "str", "DateLike", "Fields", "JsonObject", "Number", "PathValue",
+    "overload", "str", "timedelta", "DateLike", "Fields", "JsonObject", "Number", "PathValue",
 }
 
 ModelLookup = Callable[[Route], "type | None"]
@@ -275,8 +277,14 @@ def action_lines(route: Route, name: str, model: str | None) -> list[str]:
     iterate = name != route.action
     path, documented = documented_args(route)
     extra = extra_args(route, iterate)
+    if name == "iterate_changes":  # the period first: what a reader of the signature looks for
+        documented = [a for a in documented if a.name not in cursor_params(route)]
+        extra = [Arg("since", "DateLike", True), Arg("until", "DateLike", False),
+                 Arg("lookback", "float | timedelta", False), Arg("date_types", "Sequence[str]", False),
+                 *extra]
     if iterate:
-        doc = iterator_function(route, name).__doc__
+        bound = changes_function(route) if name == "iterate_changes" else iterator_function(route, name)
+        doc = bound.__doc__
         plain, typed_return = "AsyncIterator[JsonObject]", f"AsyncIterator[{model}]"
     else:
         doc = endpoint_function(route).__doc__
@@ -346,6 +354,9 @@ def protocol_lines(api: str, parts: tuple[str, ...], node: NamespaceNode, lookup
             check_name(iterator, where)
             lines.append("")
             lines += action_lines(route, iterator, model)
+        if action == "list" and route.changes is not None:
+            lines.append("")
+            lines += action_lines(route, "iterate_changes", model)
     return lines
 
 
@@ -394,7 +405,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, overload
 

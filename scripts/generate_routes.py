@@ -18,6 +18,10 @@ takes that the reference leaves out
 (`add_params`), and answer shapes (`lone_object`: one object where the reference
 shows a list). Adding a correction is adding a row there.
 
+`spec/incremental.json` gives each list route its primary key (by the rule
+written there, or a row) and, where the route can tell what changed in a
+period, its change cursor (`Route.primary_key`, `Route.changes`).
+
 Naming rules (the only judgement made here):
 - the namespace is the path below the API's base path, placeholders dropped;
 - GET ending in `/count` is `count` on the parent namespace;
@@ -44,6 +48,7 @@ from generated_files import write_or_check
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "endpoints.json"
 OVERRIDES = ROOT / "spec" / "overrides.json"
+INCREMENTAL = ROOT / "spec" / "incremental.json"
 OUT = ROOT / "cafe24_async" / "routes"
 README = ROOT / "README.md"
 MARK_START, MARK_END = "<!-- overrides:start -->", "<!-- overrides:end -->"
@@ -162,7 +167,11 @@ def route_row(e: dict[str, Any], legacy: bool) -> str:
         extra.append("legacy=True")
         if e.get("probable_current_path"):
             extra.append(f"replaced_by={e['probable_current_path']!r}")
+    if e.get("_key"):
+        extra.append(f"primary_key={e['_key']!r}")
     lines.append(f"        {', '.join(extra)},")
+    if e.get("_changes"):
+        lines.append(f"        changes=Changes({e['_changes']}),")
     pg = e.get("pagination")
     if pg and not pg.get("limit_max"):  # no documented max: the documented limit param or default
         limit_param = next((p for p in e["params"] if p["name"] == "limit"), {})
@@ -200,7 +209,7 @@ def module_text(api: str, rows: list[str], legacy: bool) -> str:
         else f"every {api} endpoint of the inventory"
     )
     body = "\n".join(rows)
-    used = [name for name in ("DateRange", "Pagination") if f"{name}(" in body]
+    used = [name for name in ("Changes", "DateRange", "Pagination") if f"{name}(" in body]
     return "\n".join(
         [
             f'"""Route table: {what}.',
@@ -242,6 +251,34 @@ def apply_overrides(entries: list[dict[str, Any]], overrides: dict[str, Any]) ->
         e["params"] = [*e["params"], *(p for p in row.get("add_params", ()) if p["name"] not in known)]
         if row.get("lone_object"):
             e["lone_object"] = True
+
+
+def apply_incremental(entries: list[dict[str, Any]], incremental: dict[str, Any]) -> None:
+    """Primary keys and change cursors of list routes (`_key`, `_changes`), in place: a key
+    is the last placeholder of a route one level below the list (`keys_rule`), or a row."""
+    below: dict[tuple[str, str], str] = {}
+    for e in entries:
+        parent, _, last = e["path"].rpartition("/")
+        if last.startswith("{") and not e["_legacy"]:
+            below.setdefault((e["api"], parent), last.strip("{}"))
+    rows = {(r["api"], r["path"]): r for r in incremental["keys"]}
+    for e in entries:
+        if e["method"] == "GET" and e["_action"].startswith("list"):
+            row = rows.get((e["api"], e["path"]))
+            e["_key"] = row["key"] if row else below.get((e["api"], e["path"]))
+    by_path = {(e["api"], e["path"]): e for e in entries if e["method"] == "GET" and not e["_legacy"]}
+    for row in incremental["changes"]:
+        e = by_path.get((row["api"], row["path"]))
+        if e is None or not e["_action"].startswith("list"):
+            raise SystemExit(f"incremental.json: no list route GET {row['path']}")
+        names = {p["name"] for p in e["params"]}
+        wanted = [*row.get("updated", ()), *([row["date_type"]] if "date_type" in row else ())]
+        if any(n not in names for n in wanted):
+            raise SystemExit(f"incremental.json: GET {row['path']} does not take {wanted}")
+        if "updated" in row:
+            e["_changes"] = f"updated={tuple(row['updated'])!r}, field={row['field']!r}"
+        else:
+            e["_changes"] = f"date_type={row['date_type']!r}, date_types={tuple(row['date_types'])!r}"
 
 
 def overrides_section(overrides: dict[str, Any]) -> str:
@@ -288,6 +325,7 @@ def build() -> dict[str, str]:
             e.setdefault("response_root", twin["response_root"])
     everything = [dict(e, _legacy=False) for e in current] + [dict(e, _legacy=True) for e in legacy]
     assign_names(everything)
+    apply_incremental(everything, json.loads(INCREMENTAL.read_text(encoding="utf-8")))
     files: dict[str, str] = {}
     for api in ("admin", "front", "analytics", "dcollection"):
         rows = [route_row(e, False) for e in everything if e["api"] == api and not e["_legacy"]]

@@ -13,6 +13,7 @@ imports the mall or the client.
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import AsyncIterator, Callable, Sequence
 from functools import cache
@@ -20,11 +21,18 @@ from typing import Any, Protocol
 
 from cafe24_async.api.docs import docstring, namespace_doc, signature
 from cafe24_async.api.tree import NamespaceNode, iterator_name
+from cafe24_async.clock import Clock
 from cafe24_async.errors import ValidationError
 from cafe24_async.paging import iterate_records
 from cafe24_async.paging.caps import OffsetCaps
+from cafe24_async.paging.changes import iterate_changes, plan_changes
 from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.routes.route import Route
+
+
+class _Timed(Protocol):
+    @property
+    def clock(self) -> Clock: ...
 
 
 class Caller(Protocol):
@@ -32,6 +40,10 @@ class Caller(Protocol):
 
     mall_id: str
     offset_caps: OffsetCaps
+
+    @property
+    def context(self) -> _Timed:
+        """Where the mall's clock is (`iterate_changes` reads up to its now)."""
 
     def prepare(
         self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False
@@ -100,6 +112,53 @@ def iterator_function(route: Route, name: str) -> Callable[..., AsyncIterator[An
     return iterate
 
 
+@cache
+def changes_function(route: Route) -> Callable[..., AsyncIterator[Any]]:
+    """`iterate_changes(since=...)`: the records of a list route that changed in a period."""
+
+    def iterate_changes_(
+        mall: Caller,
+        *args: Any,
+        since: Any = None,
+        until: Any = None,
+        lookback: Any = 0.0,
+        date_types: Sequence[str] | None = None,
+        typed: bool | None = None,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+        **params: Any,
+    ) -> AsyncIterator[Any]:
+        where = f"{route.method} {route.path}"
+        if typed is not None and not isinstance(typed, bool):
+            raise ValidationError("typed", "must be True, False or None", where)
+        if since is None:
+            raise ValidationError("since", "is required: the start of the period to read changes of", where)
+        until = mall.context.clock.now() if until is None else until
+        plan_changes(route, params, since=since, until=until, lookback=lookback, date_types=date_types)
+        return iterate_changes(
+            mall, route, args, params, since=since, until=until, lookback=lookback, date_types=date_types,
+            structure=mall.records(route, typed), timeout=timeout, concurrency=concurrency,
+        )
+
+    _dress(iterate_changes_, route, "iterate_changes")
+    shape = signature(route, ("since", "until", "lookback", "date_types", "concurrency"))
+    iterate_changes_.__signature__ = shape.replace(  # type: ignore[attr-defined]
+        parameters=[p.replace(default=inspect.Parameter.empty) if p.name == "since" else p
+                    for p in shape.parameters.values()]
+    )
+    iterate_changes_.__doc__ = (
+        f"The records of {route.method} {route.path} that changed in a period, each once.\n\n"
+        "`since` (required) and `until` (default: now) bound the period, both included;\n"
+        "`lookback` (seconds or a timedelta) reads that much before `since` as well.\n"
+        "Routes with an update-time filter are read in windows of it; orders by the\n"
+        "dates a change sets (`date_types`, default: placed, paid, shipping started,\n"
+        "delivered, cancellation/return/exchange completed), each order once. Other\n"
+        "parameters are the list call's filters. A route that cannot tell what\n"
+        "changed raises ValidationError naming the routes that can.\n\n" + docstring(route, iterate=True)
+    )
+    return iterate_changes_
+
+
 def _dress(fn: Callable[..., Any], route: Route, name: str) -> None:
     fn.__name__ = name
     fn.__qualname__ = ".".join((route.api, *route.namespace, name))
@@ -131,6 +190,8 @@ class Namespace:
         node = self._node
         names = set(node.children) | set(node.routes)
         names |= {n for a, r in node.routes.items() if r.pagination and (n := iterator_name(a))}
+        if "list" in node.routes and node.routes["list"].changes is not None:
+            names.add("iterate_changes")
         return sorted(names)
 
     def __getattr__(self, name: str) -> Any:
@@ -140,6 +201,8 @@ class Namespace:
             value = Namespace(self._mall, node.children[name])
         elif name in node.routes:
             value = types.MethodType(endpoint_function(node.routes[name]), self._mall)
+        elif name == "iterate_changes" and ((route := node.routes.get("list")) is not None):
+            value = types.MethodType(changes_function(route), self._mall)
         elif name.startswith("iterate") and (
             (route := node.routes.get("list" + name[7:])) is not None and route.pagination
         ):

@@ -28,7 +28,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cafe24_async.cli import apply, auth, call, export, sandbox, status, webhooks
+from cafe24_async.cli import apply, auth, call, export, sandbox, status, sync, webhooks
 from cafe24_async.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -40,7 +40,7 @@ from cafe24_async.cli.export import SANDBOX_ORDERS, SANDBOX_PRODUCTS
 from cafe24_async.errors import Cafe24Error
 
 #: The subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = (export, apply, auth, call, sandbox, status, webhooks)
+SUBCOMMANDS = (export, sync, apply, auth, call, sandbox, status, webhooks)
 
 __all__ = ["SANDBOX_ORDERS", "SANDBOX_PRODUCTS", "build_parser", "main", "run"]
 

@@ -68,6 +68,26 @@ class DateRange:
     max_span_months: int | None = None
 
 
+@attrs.frozen(slots=True)
+class Changes:
+    """How a list route tells which records changed in a period (spec/incremental.json).
+
+    Either a pair of filters on the time a record last changed (`updated`, with
+    the record's field holding that time), or, where no such filter exists, the
+    param that picks which of the record's dates the route's date range filters
+    on (`date_type`) and the dates a change sets (`date_types`, read together).
+    """
+
+    #: Filters on the time a record last changed, e.g. (`updated_start_date`, `updated_end_date`).
+    updated: tuple[str, str] | None = None
+    #: The record's field holding that time, e.g. `updated_date`.
+    field: str | None = None
+    #: The param choosing the date the date range filters on, e.g. `date_type`.
+    date_type: str | None = None
+    #: The dates a change sets, read by default (orders: placed, paid, shipped, ...).
+    date_types: tuple[str, ...] = ()
+
+
 @attrs.frozen(slots=True, cache_hash=True)
 class Route:
     """One endpoint: the only place it is described. (Its hash is computed once: routes
@@ -98,6 +118,10 @@ class Route:
     legacy: bool = False
     #: For legacy rows: the current path that replaced this one, when known.
     replaced_by: str | None = None
+    #: The field that identifies one record of a list route (spec/incremental.json).
+    primary_key: str | None = None
+    #: How a list route tells which records changed in a period (spec/incremental.json).
+    changes: Changes | None = None
 
     @property
     def path_params(self) -> tuple[str, ...]:

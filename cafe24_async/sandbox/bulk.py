@@ -35,6 +35,7 @@ import attrs
 
 from cafe24_async.routes import Route
 from cafe24_async.sandbox import generate
+from cafe24_async.sandbox.changes import touch_product
 from cafe24_async.sandbox.collection import Collection, Record
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.encoding import dump_json
@@ -225,6 +226,8 @@ def _variants_many(route: Route, plain: Handler) -> Handler:
             refused = refused or status
             results.append({"shop_no": request.get("shop_no", 1), "variant_code": request["variant_code"],
                             "error": {"code": status, "message": "Injected: this object was not applied"}})
+        if any("error" not in r for r in results):
+            touch_product(ctx.mall.dataset, ctx.params["product_no"])  # a variant of it changed
         if refused is not None and not many:
             raise ApiError(refused, "Injected: the variant was not applied")
         return (207 if refused is not None else 200), {root: results}
@@ -251,6 +254,7 @@ def _variant_one(route: Route, plain: Handler, *, inventory: bool) -> Handler:
         if status is not None:
             raise ApiError(status, "Injected: the variant was not applied")
         variant = _apply_variant(book, variants, request)
+        touch_product(ctx.mall.dataset, ctx.params["product_no"])  # a variant of it changed
         if not inventory:
             return 200, {root: variant}
         return 200, {root: book.answer(generate.inventory(variant))}

@@ -3,17 +3,22 @@
 Records are kept sorted in the collection's default order with a dict index by
 key, so a get is a dict lookup and an unfiltered list page is a slice. Keyset
 continuation (`since_product_no`) and date windows on date-ordered collections
-narrow the slice with a binary search; only field filters scan.
+narrow the slice with a binary search; only field filters scan. A window on
+another date field (`updated_date`, an order's `payment_date`) scans the
+timestamps of that field, kept per record until it changes; `sort` orders the
+matching records by a field before the page is cut.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
 
+from cafe24_async.sandbox.dates import KST
 from cafe24_async.sandbox.encoding import dump_json
 
 Record = dict[str, Any]
@@ -53,6 +58,13 @@ class Selection:
     offset: int = 0
     #: None means all.
     limit: int | None = None
+    #: The field `date_from`/`date_to` apply to, when not the collection's date field.
+    date_field: str | None = None
+    #: Inclusive windows on other date fields: (field, from, to), None for an open end.
+    windows: Sequence[tuple[str, float | None, float | None]] = ()
+    #: Order the matching records by this field (then by key) instead of the default order.
+    sort: str | None = None
+    descending: bool = False
 
 
 class Collection:
@@ -89,6 +101,8 @@ class Collection:
         #: True while the default order is also date order (date windows use bisect).
         self.date_sorted = False
         self._dates: list[float] = []
+        #: Timestamps of other date fields, by field and key (made on first use).
+        self._field_stamps: dict[str, dict[Any, float]] = {}
 
     def sort_by_date(self) -> None:
         """Declare that the default order is date order (orders)."""
@@ -127,11 +141,27 @@ class Collection:
 
     # -- queries ---------------------------------------------------------------
 
+    def stamps(self, field: str) -> dict[Any, float]:
+        """POSIX timestamps of `field` by key, for the records where it holds a date."""
+        found = self._field_stamps.get(field)
+        if found is None:
+            found = {}
+            for record in self.records:
+                stamp = _stamp(record.get(field))
+                if stamp is not None:
+                    found[record[self.key]] = stamp
+            self._field_stamps[field] = found
+        return found
+
+    def _own_dates(self, selection: Selection) -> bool:
+        """True when the main window is on the collection's own date field."""
+        return selection.date_field is None or selection.date_field == self.date_field
+
     def _window(self, selection: Selection) -> tuple[int, int]:
         low, high = 0, len(self.records)
         if selection.after_key is not None and self.ordered_by_key:
             low = bisect.bisect_right(self._order_values, selection.after_key)
-        if self.date_sorted:
+        if self.date_sorted and self._own_dates(selection):
             if selection.date_from is not None:
                 low = max(low, bisect.bisect_left(self._dates, selection.date_from))
             if selection.date_to is not None:
@@ -144,7 +174,13 @@ class Collection:
             after = selection.after_key
             checks.append(lambda r: r[self.key] > after)
         needs_dates = selection.date_from is not None or selection.date_to is not None
-        if needs_dates and not self.date_sorted and self._date_of is not None:
+        windows = list(selection.windows)
+        if needs_dates and not self._own_dates(selection):
+            assert selection.date_field is not None
+            windows.append((selection.date_field, selection.date_from, selection.date_to))
+        for field, first, last in windows:
+            checks.append(_within(self.stamps(field), self.key, first, last))
+        if needs_dates and self._own_dates(selection) and not self.date_sorted and self._date_of is not None:
             low = selection.date_from if selection.date_from is not None else float("-inf")
             high = selection.date_to if selection.date_to is not None else float("inf")
             stamps = self._timestamps
@@ -164,7 +200,7 @@ class Collection:
         hits.sort(key=self._order)
         if self.ordered_by_key and selection.after_key is not None:
             hits = [r for r in hits if r[self.key] > selection.after_key]
-        if self.date_sorted:
+        if self.date_sorted and self._own_dates(selection):
             stamps = self._timestamps
             start = selection.date_from if selection.date_from is not None else float("-inf")
             end = selection.date_to if selection.date_to is not None else float("inf")
@@ -172,11 +208,16 @@ class Collection:
         return iter(hits), 0, 0
 
     def page(self, selection: Selection) -> list[Record]:
-        """The records of one list page, in default order."""
+        """The records of one list page, in default order (or by `selection.sort`)."""
         offset = selection.offset
         limit = selection.limit
         predicate = self._predicate(selection)
         iterator, low, high = self._candidates(selection)
+        if selection.sort is not None:
+            candidates = iterator if iterator is not None else iter(self.records[low:high])
+            matching = [r for r in candidates if predicate is None or predicate(r)]
+            matching.sort(key=_sorter(selection.sort, self.key), reverse=selection.descending)
+            return matching[offset:] if limit is None else matching[offset:offset + limit]
         if iterator is None and predicate is None:
             start = low + offset
             stop = high if limit is None else min(high, start + limit)
@@ -222,6 +263,12 @@ class Collection:
         self.fields.update(record)
         if self._date_of is not None:
             self._timestamps[key] = self._date_of(record)
+        for field, stamps in self._field_stamps.items():
+            stamp = _stamp(record.get(field))
+            if stamp is None:
+                stamps.pop(key, None)
+            else:
+                stamps[key] = stamp
         self.date_sorted = False
         self._dates = []
 
@@ -237,6 +284,41 @@ class Collection:
         del self.records[position]
         del self._order_values[position]
         self._timestamps.pop(key, None)
+        for stamps in self._field_stamps.values():
+            stamps.pop(key, None)
         self.date_sorted = False
         self._dates = []
         return record
+
+
+def _stamp(value: Any) -> float | None:
+    """The POSIX timestamp of an ISO date or datetime text (None when it holds none)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=KST)).timestamp()
+
+
+def _within(stamps: Mapping[Any, float], key: str, first: float | None, last: float | None) -> Callable[
+        [Record], bool]:
+    low = first if first is not None else float("-inf")
+    high = last if last is not None else float("inf")
+
+    def check(record: Record) -> bool:
+        stamp = stamps.get(record[key])
+        return stamp is not None and low <= stamp <= high
+
+    return check
+
+
+def _sorter(field: str, key: str) -> Callable[[Record], tuple[bool, str, Any]]:
+    """Sort by `field` (records without it last), then by key."""
+
+    def sort_key(record: Record) -> tuple[bool, str, Any]:
+        value = record.get(field)
+        return (value is None, "" if value is None else str(value), record[key])
+
+    return sort_key

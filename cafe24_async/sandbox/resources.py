@@ -2,7 +2,9 @@
 
 Each route is bound once, at startup, to a handler. Routes whose path maps to a
 generated collection (products, orders, customers, ...) serve real records with
-paging, keyset continuation, comma-list and field filters, date windows,
+paging, keyset continuation, comma-list and field filters, date windows (on
+the creation date, on the update time with `updated_start_date` /
+`updated_end_date`, and on the date `date_type` names), `sort`/`order`,
 `fields` and `embed`; Analytics and D.Collection routes serve their own
 generated rows (`sandbox.reports`); every other GET route answers an empty
 list, a zero count or an empty object, after the same paging and date checks.
@@ -15,8 +17,8 @@ from typing import Any
 
 import attrs
 
-from cafe24_async.routes import Route
-from cafe24_async.sandbox import generate, webhooks
+from cafe24_async.routes import DateRange, Route
+from cafe24_async.sandbox import drift, generate, webhooks
 from cafe24_async.sandbox.collection import Collection, FieldFilter, Record, Selection
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.dataset import Dataset
@@ -32,6 +34,14 @@ _PREFIXES = {"admin": "/api/v2/admin", "front": "/api/v2"}
 _RESERVED = frozenset(
     {"limit", "offset", "fields", "embed", "shop_no", "mall_id", "date_type", "sort", "order"}
 )
+
+#: Filter pairs on a record's date field other than the route's own date range.
+DATE_PAIRS = {("updated_start_date", "updated_end_date"): "updated_date"}
+#: The record field each `date_type` value filters on, where it is not the value itself.
+DATE_TYPE_FIELDS = {
+    "orders": {"pay_date": "payment_date"},
+    "customersprivacy": {"join": "created_date", "login": "last_login_date", "age": "birthday"},
+}
 
 Embedder = Callable[[Dataset, Record, frozenset[str]], Record]
 Finder = Callable[[Dataset, Mapping[str, str]], Collection | None]
@@ -184,6 +194,10 @@ def _selection(
         if window is not None and collection.date_field is not None:
             selection.date_from = window.start
             selection.date_to = window.end
+            selection.date_field = _date_type_field(route, query, collection)
+    selection.windows = _other_windows(route, query)
+    skip.update(name for pair in DATE_PAIRS for name in pair)
+    selection.sort, selection.descending = _sort(route, query)
     raw_keys = query.get(collection.key)
     if raw_keys:
         selection.keys = [k for k in (collection.coerce_key(v) for v in _split(raw_keys)) if k is not None]
@@ -197,6 +211,45 @@ def _selection(
         filters.append(FieldFilter(name, frozenset(_split(value)), contains=name.endswith("_name")))
     selection.filters = filters
     return selection
+
+
+def _date_type_field(route: Route, query: Mapping[str, str], collection: Collection) -> str | None:
+    """The field the date range filters on, as `date_type` picks it (None: the collection's own)."""
+    param = next((p for p in route.params if p.name == "date_type"), None)
+    if param is None:
+        return None
+    chosen = query.get("date_type") or (str(param.default) if param.default else None)
+    if chosen is None:
+        return None
+    if param.enum and chosen not in param.enum:
+        raise ApiError(422, f"date_type: must be one of {', '.join(param.enum)}")
+    return DATE_TYPE_FIELDS.get(collection.name, {}).get(chosen, chosen)
+
+
+def _other_windows(route: Route, query: Mapping[str, str]) -> list[tuple[str, float | None, float | None]]:
+    """Windows on other date fields the route documents (`updated_start_date`/`updated_end_date`)."""
+    names = {p.name for p in route.params}
+    windows = []
+    for (start, end), field in DATE_PAIRS.items():
+        if start in names and end in names and (query.get(start) or query.get(end)):
+            window = date_window(attrs.evolve(route, date_range=DateRange(start, end)), query)
+            if window is not None:
+                windows.append((field, window.start, window.end))
+    return windows
+
+
+def _sort(route: Route, query: Mapping[str, str]) -> tuple[str | None, bool]:
+    """`sort` (a documented field name) and `order` (asc, the default, or desc)."""
+    raw = query.get("sort")
+    if not raw:
+        return None, False
+    param = next((p for p in route.params if p.name == "sort"), None)
+    if param is None or (param.enum and raw not in param.enum):
+        raise ApiError(422, f"sort: must be one of {', '.join(param.enum if param else ())}")
+    order = query.get("order") or "asc"
+    if order not in ("asc", "desc"):
+        raise ApiError(422, "order: must be asc or desc")
+    return raw, order == "desc"
 
 
 def _shaper(ctx: RequestContext, source: Source, collection: Collection) -> Callable[[Record], Record] | None:
@@ -239,6 +292,7 @@ def _list_handler(route: Route, source: Source) -> Handler:
     root = route.response_root or "resources"
 
     def handle(ctx: RequestContext) -> tuple[int, Any]:
+        drift.settle(ctx.mall.dataset)  # the changes a live mall would have made by now
         paging = page(route, ctx.query, ctx.mall.dataset.config.offset_caps)
         window = date_window(route, ctx.query)
         collection = _collection(ctx, source)
@@ -253,6 +307,7 @@ def _list_handler(route: Route, source: Source) -> Handler:
 
 def _count_handler(route: Route, source: Source) -> Handler:
     def handle(ctx: RequestContext) -> tuple[int, Any]:
+        drift.settle(ctx.mall.dataset)
         window = date_window(route, ctx.query)
         collection = _collection(ctx, source)
         return 200, {"count": collection.count(_selection(ctx, source, collection, None, window))}
@@ -265,6 +320,7 @@ def _get_handler(route: Route, source: Source) -> Handler:
     key_name = placeholder_names(route.path)[-1]
 
     def handle(ctx: RequestContext) -> tuple[int, Any]:
+        drift.settle(ctx.mall.dataset)
         collection = _collection(ctx, source)
         key = collection.coerce_key(ctx.params[key_name])
         record = collection.get(key) if key is not None else None

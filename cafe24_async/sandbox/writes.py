@@ -5,6 +5,14 @@ or `{"shop_no": .., "requests": [..]}` (a DELETE may have no body); anything
 else is a 400. Products are really created, updated and deleted; every other
 route echoes the request back under its response root with the path keys
 added, so a client's serialisation can be checked end to end.
+
+Every write that changes a record moves the time it changed, as the live API
+does, so a read of what changed since then finds it: a product's
+`updated_date` (its own update, and the writes to its variants and stock), an
+order's status dates (`ORDER_STEPS`: a shipment started or delivered, a
+cancellation, return or exchange accepted or completed, a purchase confirmed,
+each setting the date the orders list's `date_type` filters on; see
+`sandbox.changes`).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from typing import Any
 
 from cafe24_async.routes import Route
 from cafe24_async.sandbox import generate, webhooks
+from cafe24_async.sandbox.changes import ORDER_STEPS, Step, advance_order
 from cafe24_async.sandbox.collection import Record
 from cafe24_async.sandbox.context import Handler, RequestContext
 from cafe24_async.sandbox.dates import iso_kst
@@ -92,6 +101,7 @@ def _create_product(route: Route) -> Handler:
             product_no = dataset.products.next_key()
             record = generate.new_product(config, product_no, config.now())
             _apply(record, request)
+            record["updated_date"] = record["created_date"]  # new: changed when created
             dataset.products.put(record)
             results.append(record)
         return _answer(route, results, many)
@@ -148,6 +158,25 @@ def _update_variant(route: Route) -> Handler:
     return handle
 
 
+def _order_step(route: Route, field: str, steps: dict[str, Step]) -> Handler:
+    """An order write that moves each order it names on by the step its status value says."""
+    echo = _echo_handler(route)
+
+    def handle(ctx: RequestContext) -> tuple[int, Any]:
+        requests, _ = requests_of(ctx)
+        dataset = ctx.mall.dataset
+        path_order = ctx.params.get("order_id")
+        answer = echo(ctx)  # an order the mall does not hold is answered, and nothing changes
+        for request in requests:
+            step = steps.get(str(request.get(field)))
+            order_id = path_order or request.get("order_id")
+            if step is not None and isinstance(order_id, str):
+                advance_order(dataset, order_id, step)
+        return answer
+
+    return handle
+
+
 def bind_write(route: Route) -> Handler:
     """The handler of a POST, PUT or DELETE route (sending its webhook events, if any)."""
     return webhooks.emitting(route, _plain_write(route))
@@ -157,6 +186,9 @@ def _plain_write(route: Route) -> Handler:
     relative = relative_path(route)
     if relative == "/products/{product_no}/variants/{variant_code}" and route.method == "PUT":
         return _update_variant(route)
+    step = ORDER_STEPS.get((route.method, relative or ""))
+    if step is not None and route.api == "admin":
+        return _order_step(route, *step)
     if relative == "/products" and route.method == "POST":
         return _create_product(route)
     if relative == "/products/{product_no}":

@@ -155,12 +155,12 @@ def _source_function(dlt: Any, objects: dict[str, Any]) -> Callable[..., Any]:
             date_types=list(date_types) if date_types is not None else None,
         )
         chosen = _chosen(resources)
-        options = {k: v for k, v in (
+        options: dict[str, Any] = {k: v for k, v in (
             ("base_url", base_url), ("analytics_base_url", analytics_base_url),
             ("dcollection_base_url", dcollection_base_url),
         ) if v}
         if dcollection_id and dcollection_secret:
-            options["dcollection_credentials"] = (dcollection_id, dcollection_secret)  # type: ignore[assignment]
+            options["dcollection_credentials"] = (dcollection_id, dcollection_secret)
         options.update(objects["client_options"])
         store = objects["token_store"]
         shared = SharedClient(lambda: _client(client_id, client_secret, store, token_file, options))

@@ -4,10 +4,12 @@ A daily job wants the records that changed since its last run. What a list
 route can tell is route data (`Route.changes`, from spec/incremental.json):
 
 - a filter on the time a record last changed (products: `updated_start_date` /
-  `updated_end_date`): one read of the period, in windows of that time. The
-  windows are the ones every dated read uses (`paging.windows`), run on the
-  update-time pair instead of the route's creation-time pair, so a period that
-  holds more records than offset paging reaches is split until each window fits;
+  `updated_end_date`): one read of the period. Where the route has a keyset
+  (`since_product_no`) the read goes past the offset cap with it, as a full
+  export does; elsewhere the period is read in windows of that time: the
+  windows every dated read uses (`paging.windows`), run on the update-time pair
+  instead of the route's creation-time pair, so a period that holds more
+  records than offset paging reaches is split until each window fits;
 - no such filter, but a choice of which date the date range filters on
   (orders: `date_type` = order_date, pay_date, shipbegin_date, ...): the union
   of one read per date type a change sets. An order paid and shipped in the
@@ -46,7 +48,7 @@ from cafe24_async.paging.keyset import with_key_field
 from cafe24_async.paging.protocol import Requester
 from cafe24_async.paging.query import ListQuery
 from cafe24_async.paging.reader import WindowRead
-from cafe24_async.paging.windows import date_windows
+from cafe24_async.paging.windows import WindowItem, date_windows
 from cafe24_async.pipeline.build import render_datetime
 from cafe24_async.routes import ROUTES
 from cafe24_async.routes.route import Changes, DateRange, Route
@@ -213,13 +215,19 @@ async def read_changes(
                 yield Page(fresh, Cursor(window=bounds, seen=len(fresh)), len(fresh))
             continue
         query = ListQuery(requester, one.route, tuple(args), query_params, timeout)
-        windows = date_windows(query)
+        windows = _whole_period(query, bounds) if one.route.pagination.keyset else date_windows(query)
         async with contextlib.aclosing(windows):
             async for window, window_query, count in windows:
                 pages = _window_pages(window, window_query, count, concurrency, seen)
                 async with contextlib.aclosing(pages):
                     async for page in pages:
                         yield page
+
+
+async def _whole_period(query: ListQuery, bounds: tuple[str, str]) -> AsyncGenerator[WindowItem, None]:
+    """The period as one window: a route with a keyset goes past the offset cap with it,
+    which costs no count or probe per window (products)."""
+    yield bounds, query, None
 
 
 def _bounds_names(route: Route) -> tuple[str, str]:

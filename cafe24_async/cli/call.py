@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
                       help="a param as text (documented numbers and dates are read from it); "
                            "K:=JSON for a JSON value (objects, lists), K:=@FILE for JSON in a file")
     call.add_argument("--mall", help="mall id (not needed for D.Collection, which is partner-wide)")
+    call.add_argument("--extra", action="append", default=[], metavar="K=V",
+                      help="a parameter the docs do not list yet, sent unchecked (repeatable)")
     add_credentials(call, apis=True)
     call.set_defaults(handler=run_async(cmd_call), trailing="params")  # K=V may also follow the options
 
@@ -79,6 +81,8 @@ def _placeholders(template: str, path: str) -> dict[str, str] | None:
 
 async def cmd_call(args: argparse.Namespace) -> int:
     params = parse_pairs(args.params)
+    if args.extra:
+        params["extra_params"] = parse_pairs(args.extra)
     route, values = resolve(args.method, args.path)
     for name, value in values.items():
         if name in params:

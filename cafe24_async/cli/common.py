@@ -129,6 +129,14 @@ def add_credentials(p: argparse.ArgumentParser, *, pacing: bool = True, apis: bo
                        help="Admin/Front API base URL, holding a literal {mall_id} that each mall's id "
                             "replaces, e.g. 'http://127.0.0.1:8024/{mall_id}' for `sandbox serve` "
                             "(env CAFE24_BASE_URL; default %(default)s)")
+    creds.add_argument("--front-api-key", default=_env("CAFE24_FRONT_API_KEY"),
+                       help="the Front API key: Front calls then carry Basic client_id:key and get "
+                            "the higher limit; better given as CAFE24_FRONT_API_KEY")
+    creds.add_argument("--api-version", default=_env("CAFE24_API_VERSION"),
+                       help="pin X-Cafe24-Api-Version, e.g. 2026-09-01 (env CAFE24_API_VERSION)")
+    creds.add_argument("--unknown-params", choices=("error", "warn", "send"), default="error",
+                       help="a parameter or code the docs do not list: refuse it (default), send it "
+                            "with a warning, or send it")
     if apis:
         creds.add_argument("--analytics-base-url", default=_env("CAFE24_ANALYTICS_BASE_URL",
                                                                 APIS["analytics"].base_url),
@@ -198,8 +206,13 @@ def pacing(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def api_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The Analytics and D.Collection settings given on the command line (if the command has them)."""
+    """The client settings given on the command line beyond the credentials: the Front
+    key, the API version, the unknown-parameter policy, and (if the command has them)
+    the Analytics and D.Collection settings."""
     settings: dict[str, Any] = {}
+    for name in ("front_api_key", "api_version", "unknown_params"):
+        if getattr(args, name, None):
+            settings[name] = getattr(args, name)
     if getattr(args, "analytics_base_url", None):
         settings["analytics_base_url"] = args.analytics_base_url
     if getattr(args, "dcollection_base_url", None):

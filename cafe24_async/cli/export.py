@@ -53,6 +53,8 @@ def register(sub: Any) -> None:
     exp.add_argument("--fields", help="comma-separated fields to fetch")
     exp.add_argument("--embed", help="comma-separated sub-resources to embed (variants, items, ...)")
     exp.add_argument("--param", action="append", default=[], metavar="K=V", help="any documented filter")
+    exp.add_argument("--extra", action="append", default=[], metavar="K=V",
+                     help="a filter the docs do not list yet, sent unchecked (repeatable)")
     exp.add_argument("--out", required=True,
                      help="FILE.jsonl (JSON Lines), FILE.csv, or - for stdout (JSON Lines); the extension "
                           "sets the format")
@@ -86,7 +88,10 @@ def export_params(args: argparse.Namespace) -> dict[str, Any]:
         params["fields"] = [f.strip() for f in args.fields.split(",") if f.strip()]
     if args.embed:
         params["embed"] = [e.strip() for e in args.embed.split(",") if e.strip()]
-    return typed_params(route, params)  # `--param limit=50` is the number 50
+    params = typed_params(route, params)  # `--param limit=50` is the number 50
+    if args.extra:
+        params["extra_params"] = parse_pairs(args.extra)
+    return params
 
 
 async def cmd_export(args: argparse.Namespace) -> int:

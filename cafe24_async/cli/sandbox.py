@@ -52,6 +52,9 @@ def register(sub: Any) -> None:
                        help="orders per mall, over a year (default %(default)s)")
     serve.add_argument("--leak-rate", type=float, default=2.0,
                        help="the bucket's drain, calls per second (default 2, as Cafe24)")
+    serve.add_argument("--no-quotas", action="store_true",
+                       help="turn off the usage quotas (default: Cafe24's 3,000 calls and 600 s of "
+                            "processing per 10 minutes per mall)")
     serve.add_argument("--write-token-file", metavar="PATH",
                        help="save each mall's ready token in this token file (the format `--token-file` and "
                             "CAFE24_TOKEN_FILE read), replacing only those malls' entries")
@@ -76,11 +79,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 async def serve_until_stopped(args: argparse.Namespace) -> None:
     from cafe24_async.sandbox import Sandbox, SandboxConfig
+    from cafe24_async.sandbox.config import LIVE_QUOTAS
 
     malls = tuple(args.mall) or ("sandbox",)
     try:
+        quotas = {} if args.no_quotas else LIVE_QUOTAS
         config = SandboxConfig(malls=malls, products=args.products, orders=args.orders,
-                               leak_rate=args.leak_rate)
+                               leak_rate=args.leak_rate, **quotas)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     state = None if args.no_state else (args.state or default_state_file(args.port))

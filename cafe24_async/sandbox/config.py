@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
@@ -111,6 +112,12 @@ class TokenFaultConfig:
     @property
     def enabled(self) -> bool:
         return self.error_rate + self.damage_rate > 0
+
+
+#: The live API's default usage quotas per mall (Cafe24's API quota guide): 3,000 calls
+#: and 600 s of processing time per 10 minutes. `sandbox serve` and the CLI's
+#: `--sandbox` export use them; `SandboxConfig()` leaves quotas off for fast tests.
+LIVE_QUOTAS: dict[str, Any] = {"call_quota": 3000, "time_quota": 600_000.0, "quota_window": 600.0}
 
 
 @attrs.frozen(kw_only=True)

@@ -206,3 +206,16 @@ async def test_a_lower_offset_cap_on_a_keyset_route_goes_on_with_the_keyset(
     expected = [p["product_no"] for p in sb.dataset("acme").products.records]
     assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen)) == 3_000
     assert any(r.status == 422 for r in sb.requests)
+
+
+async def test_the_live_usage_quotas_are_the_sandboxs_served_defaults(make_client: ClientFactory) -> None:
+    from cafe24_async.sandbox import Sandbox, SandboxConfig
+    from cafe24_async.sandbox.config import LIVE_QUOTAS
+
+    assert (LIVE_QUOTAS["call_quota"], LIVE_QUOTAS["time_quota"] / 1000, LIVE_QUOTAS["quota_window"]) == (
+        3000, 600, 600)
+    async with Sandbox(SandboxConfig(malls=("acme",), leak_rate=1000.0, **LIVE_QUOTAS)) as sb:
+        mall = (await make_client(sb)).mall("acme")
+        for _ in range(30):
+            await mall.admin.products.count()
+        assert mall.quota.call_usage is not None and 0.8 <= mall.quota.call_usage <= 1.0  # ~30 of 3,000

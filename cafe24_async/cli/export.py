@@ -123,9 +123,10 @@ async def sandbox_export(
 ) -> ExportReport:
     """`spec` exported from an in-process sandbox mall (deterministic data, no credentials)."""
     from cafe24_async.sandbox import Sandbox, SandboxConfig
+    from cafe24_async.sandbox.config import LIVE_QUOTAS
 
     config = SandboxConfig(malls=spec.malls, products=SANDBOX_PRODUCTS, orders=SANDBOX_ORDERS,
-                           leak_rate=args.leak_rate or 2.0)
+                           leak_rate=args.leak_rate or 2.0, **LIVE_QUOTAS)
     settings = {"leak_rate": config.leak_rate, **pacing(args)}
     async with Sandbox(config) as sandbox:
         store = MemoryTokenStore()

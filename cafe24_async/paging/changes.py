@@ -83,8 +83,6 @@ class Pass:
 
     route: Route
     params: dict[str, Any]
-    #: What the pass reads by, for reports: `updated_date` or a date type.
-    label: str
 
 
 @attrs.frozen(slots=True)
@@ -143,7 +141,7 @@ def _passes(route: Route, changes: Changes, date_types: Sequence[str] | None, wh
             raise ValidationError("date_types", "applies only to routes read by date type (orders)", where)
         start, end = changes.updated
         windowed = attrs.evolve(route, date_range=DateRange(start, end))
-        return (Pass(windowed, {}, changes.field or start),)
+        return (Pass(windowed, {}),)
     assert changes.date_type is not None
     if date_types is None:
         chosen: Sequence[str] = changes.date_types
@@ -156,7 +154,7 @@ def _passes(route: Route, changes: Changes, date_types: Sequence[str] | None, wh
     if unknown or not chosen:
         what = f"{unknown[0]!r} is not one" if unknown else "none given"
         raise ValidationError("date_types", f"{what}; choose from {', '.join(param.enum)}", where)
-    return tuple(Pass(route, {changes.date_type: t}, t) for t in chosen)
+    return tuple(Pass(route, {changes.date_type: t}) for t in chosen)
 
 
 def _lookback(value: Any, where: str) -> float:

@@ -183,3 +183,16 @@ def test_every_route_that_can_tell_its_changes_has_a_primary_key() -> None:
     keys = {r.qualified_name: r.primary_key for r in ROUTES if r.action == "list"}
     assert keys["admin.products.list"] == "product_no" and keys["admin.orders.list"] == "order_id"
     assert keys["admin.customersprivacy.list"] == "member_id"
+
+
+async def test_a_list_answered_whole_is_read_in_one_call_with_the_period(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    """Script tags page not at all: the period goes out with the one call."""
+    clock = WallClock()
+    sandbox, api = await sandbox_and_client(make_sandbox, make_client, clock, products=5)
+    got = [s async for s in api.mall("sandbox").admin.scripttags.iterate_changes(since="2026-11-01")]
+    assert got == []  # the sandbox holds no script tags
+    [sent] = [r for r in sandbox.requests if r.path == "/api/v2/admin/scripttags"]
+    assert sent.query["updated_start_date"] == "2026-11-01T00:00:00+09:00"
+    assert sent.query["updated_end_date"] == clock.wall.isoformat()

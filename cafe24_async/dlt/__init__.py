@@ -134,7 +134,6 @@ def _source_function(dlt: Any, objects: dict[str, Any]) -> Callable[..., Any]:
     """The dlt-decorated source function; its arguments are resolved from dlt's config
     and secrets where not given. `objects` (token store, client options) are not config."""
 
-    @dlt.source(name="cafe24", section="cafe24")  # type: ignore[untyped-decorator]
     def cafe24(
         malls: list[str] = dlt.config.value,
         client_id: str = dlt.secrets.value,
@@ -167,7 +166,8 @@ def _source_function(dlt: Any, objects: dict[str, Any]) -> Callable[..., Any]:
         return [_resource(dlt, name, route, shared, settings, name in chosen)
                 for name, route in resource_routes().items()]
 
-    return cafe24  # type: ignore[no-any-return]
+    decorate: Callable[[Callable[..., Any]], Callable[..., Any]] = dlt.source(name="cafe24", section="cafe24")
+    return decorate(cafe24)
 
 
 def _mall_list(malls: Any) -> tuple[str, ...]:

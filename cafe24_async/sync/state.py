@@ -181,7 +181,8 @@ def updating(path: Path) -> Iterator[SyncState]:
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        with output_errors(f"the sync state lock {lock}"):
+            fcntl.flock(fd, fcntl.LOCK_EX)
         state = SyncState.load(path)
         yield state
         state.save(path)

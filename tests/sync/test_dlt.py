@@ -25,6 +25,13 @@ duckdb = pytest.importorskip("duckdb", reason="the dlt extra is not installed (p
 from cafe24_async.dlt import cafe24_source, resource_routes  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _dlt_at_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlt keeps its files in the test's folder and sends no telemetry."""
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
+
+
 def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.sql(sql).fetchall()

@@ -112,7 +112,10 @@ def run(quick: bool = False) -> list[Row]:
                 ">= 0.9 of the drain bound, 0 × 429" if shared else "-", met,
                 f"{malls} malls x 2 resources, {result['requests']:,} requests in {result['seconds']:.1f}s "
                 f"for a bound of {result['bound_seconds']:.1f}s (efficiency {result['efficiency']:.3f}); "
-                f"{result['throttled_429']} × 429; workers {result['worker_cpu_seconds']:.2f} CPU-s",
+                f"{result['throttled_429']} × 429; workers {result['worker_cpu_seconds']:.2f} CPU-s; first "
+                f"partition started {result['start_delay']:.2f}s after enqueueing, the slowest mall took "
+                f"{result['slowest_mall_seconds']:.1f}s, the answer came {result['end_delay']:.2f}s after "
+                "the last partition ended",
                 **result,
             ))
     one = results[1, "shared"]

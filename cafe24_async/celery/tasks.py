@@ -96,7 +96,9 @@ def make_app(
             "no Celery broker: pass broker=, or set CELERY_BROKER_URL or CAFE24_REDIS_URL"
         )
     backend = backend or os.environ.get("CELERY_RESULT_BACKEND") or broker
-    app = celery.Celery(name, broker=broker, backend=backend)
+    # Not made the process's current app: a library's app must not replace (or outlive, through
+    # Celery's thread-local reference) an application's own. The worker command makes it current.
+    app = celery.Celery(name, broker=broker, backend=backend, set_as_current=False)
     configure(app, visibility_timeout=visibility_timeout, concurrency=concurrency)
     register(app, settings)
     return app

@@ -37,6 +37,10 @@ class Pacer:
         """A permit for one request of `route`; `deadline` bounds a quota pause (seconds)."""
         return Slot(self, route, deadline)
 
+    def try_admit(self, route: Route) -> bool:
+        """`admit` when it would not wait (the usual case): True with the call counted."""
+        return self.quota.try_pass() and self.limiter.try_acquire(route)
+
     async def admit(self, route: Route, deadline: float | None) -> None:
         """Wait until a request may go: no quota block, and room in the limiter."""
         quota, limiter = self.quota, self.limiter
@@ -58,7 +62,9 @@ class Slot:
         self._pacer, self._route, self._deadline = pacer, route, deadline
 
     async def __aenter__(self) -> Slot:
-        await self._pacer.admit(self._route, self._deadline)
+        pacer = self._pacer
+        if not pacer.try_admit(self._route):
+            await pacer.admit(self._route, self._deadline)
         return self
 
     async def __aexit__(

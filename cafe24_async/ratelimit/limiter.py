@@ -62,6 +62,10 @@ class Limiter(Protocol):
     async def acquire(self, route: Route) -> None:
         """Wait until a call of `route` may be sent, and count it."""
 
+    def try_acquire(self, route: Route) -> bool:
+        """`acquire` when it would not wait: True with the call counted, or False with
+        nothing changed (the caller then awaits `acquire`)."""
+
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Take in the rate-limit headers of a response (errors included)."""
 
@@ -168,11 +172,20 @@ class LeakyBucketLimiter(_BucketLimiter):
     def ceiling(self, route: Route) -> int | None:
         return self.settings.route_ceiling(route)
 
+    def try_acquire(self, route: Route) -> bool:
+        """Room in the window and the bucket now, and nobody queued for either."""
+        window = self.window
+        if window is not None and not window.try_acquire():
+            return False
+        if not self.bucket.try_acquire(ceiling=self.settings.route_ceiling(route)):
+            if window is not None:
+                window.cancel()
+            return False
+        self._send(Permit(self, windowed=window is not None))
+        return True
+
     async def acquire(self, route: Route) -> None:
         permit = Permit(self)
-        if self.window is None and self.bucket.try_acquire(ceiling=self.ceiling(route)):
-            self._send(permit)  # room now and nobody queued: no wait, and nothing to count
-            return
         started = self._stats.wait_began(self._clock.monotonic())
         try:
             await self._take(permit, self.ceiling(route))
@@ -238,6 +251,12 @@ class TokenBucketLimiter(_BucketLimiter):
     def __repr__(self) -> str:
         return f"TokenBucketLimiter({self.bucket!r})"
 
+    def try_acquire(self, route: Route) -> bool:
+        if not self.bucket.try_acquire():
+            return False
+        self._send(Permit(self))
+        return True
+
     async def acquire(self, route: Route) -> None:
         started = self._stats.wait_began(self._clock.monotonic())
         try:
@@ -301,6 +320,15 @@ class FixedWindowLimiter:
         if now >= self._window_start + self.window:
             self._window_start, self._used = now, 0
             self._anchor = True
+
+    def try_acquire(self, route: Route) -> bool:
+        if self._lock.locked():
+            return False  # calls are queued for the next window
+        self._roll()
+        if self._used >= self.limit:
+            return False
+        self._used += 1
+        return True
 
     async def acquire(self, route: Route) -> None:
         started = self._stats.wait_began(self._clock.monotonic())

@@ -109,8 +109,9 @@ class QuotaGovernor:
         self._probes_left = 0
         self._probe_out = False
         self._probe_sent_at = 0.0
-        #: Set (and replaced) whenever an answer is observed: wakes spaced and probe waiters.
-        self._answered = asyncio.Event()
+        #: Set (and dropped) when an answer is observed: wakes spaced and probe waiters.
+        #: Made only while someone waits, so the usual answer costs nothing here.
+        self._answered: asyncio.Event | None = None
         self.call_usage: float | None = None
         self.time_usage: float | None = None
         #: Remain figures of the latest answer that carried them.
@@ -217,6 +218,8 @@ class QuotaGovernor:
         """Sleep `seconds`, or less if an answer arrives first; the seconds slept."""
         started = self._clock.monotonic()
         sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        if self._answered is None:
+            self._answered = asyncio.Event()
         answered = asyncio.ensure_future(self._answered.wait())
         try:
             await asyncio.wait((sleeper, answered), return_when=asyncio.FIRST_COMPLETED)
@@ -241,8 +244,9 @@ class QuotaGovernor:
         if call_remain is not None or time_remain is not None:
             self.call_remain, self.time_remain = call_remain, time_remain
         self._probe_out = False
-        answered, self._answered = self._answered, asyncio.Event()
-        answered.set()
+        answered, self._answered = self._answered, None
+        if answered is not None:
+            answered.set()
         if not self.settings.enabled:
             return
         if call_remain is None and time_remain is None and (call_usage is None or call_usage < 100.0) and (

@@ -338,6 +338,10 @@ class RedisLeakyBucketLimiter:
 
     # -- acquire -----------------------------------------------------------------------
 
+    def try_acquire(self, route: Route) -> bool:
+        """Never: every call asks the shared bucket in Redis (`acquire`)."""
+        return False
+
     async def acquire(self, route: Route) -> None:
         started = self._clock.monotonic()
         call: str | None = None

@@ -34,6 +34,8 @@ class SlidingWindow:
         self._answered: deque[float] = deque()
         self._lock = asyncio.Lock()
         self._answer = asyncio.Event()
+        #: Calls inside `acquire` (waiting, or about to find room).
+        self._queued = 0
 
     def __repr__(self) -> str:
         return (
@@ -55,16 +57,27 @@ class SlidingWindow:
             return None
         return answered[taken - self.max_calls] + self.period - now
 
+    def try_acquire(self) -> bool:
+        """`acquire` when nobody is queued and a place is free now; False changes nothing."""
+        if self._queued or self.seconds_until_free() != 0:
+            return False
+        self.in_flight += 1
+        return True
+
     async def acquire(self) -> None:
         """Wait until a request may go, and count it as in flight."""
-        async with self._lock:
-            while (wait := self.seconds_until_free()) != 0:
-                if wait is None:
-                    self._answer.clear()
-                    await self._answer.wait()
-                else:
-                    await self._clock.sleep(wait)
-            self.in_flight += 1
+        self._queued += 1
+        try:
+            async with self._lock:
+                while (wait := self.seconds_until_free()) != 0:
+                    if wait is None:
+                        self._answer.clear()
+                        await self._answer.wait()
+                    else:
+                        await self._clock.sleep(wait)
+                self.in_flight += 1
+        finally:
+            self._queued -= 1
 
     def release(self) -> None:
         """A request let through got its answer (or failed) now."""

@@ -155,11 +155,10 @@ class Mall:
         attempt and every back-off; a `TimeoutSettings` replaces the client's
         connect/read/total limits for each request of this call instead.
         """
-        where = f"{prepared.route.method} {prepared.route.path}"
         if typed is not None and not isinstance(typed, bool):
-            raise ValidationError("typed", "must be True, False or None", where)
+            raise ValidationError("typed", "must be True, False or None", _where(prepared.route))
         if timeout is not None and not isinstance(timeout, TimeoutSettings):
-            timeout = check_seconds("timeout", timeout, where)
+            timeout = check_seconds("timeout", timeout, _where(prepared.route))
         value = await self.executor.run(prepared, timeout, retry_writes)
         return structure_value(prepared.route, value) if self.typed(typed) else value
 
@@ -198,3 +197,8 @@ class Mall:
         if not self.quota.has_headroom(ceiling):
             raise QuotaHeadroomError(self.mall_id, self.quota.usage, ceiling, self.quota.pause_left())
         yield self
+
+
+def _where(route: Route) -> str:
+    """How an error names the call: its method and documented path."""
+    return f"{route.method} {route.path}"

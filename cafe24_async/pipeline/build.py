@@ -427,12 +427,14 @@ def prepare(
     what happens to an undocumented name or code; `extra_params={...}` among
     the kwargs is sent unchecked (query values, or merged into a write's body).
     """
+    shape = route_shape(route)
+    if not kwargs and not implicit and not shape.required and route.method not in ("POST", "PUT"):
+        return PreparedRequest(route, bind_path(route, args, {}), (), None)  # path values only
     kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
     extra = _extra_params(kwargs.pop("extra_params", None), route)
     path = bind_path(route, args, kwargs)
     many = kwargs.pop("requests", None)
     given = {k: v for k, v in kwargs.items() if v is not None}
-    shape = route_shape(route)
     documented, extras = shape.documented, shape.extras
     for name in [n for n in given if n not in documented and n not in extras]:
         extra[name] = given.pop(name)

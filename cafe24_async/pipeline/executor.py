@@ -14,7 +14,6 @@ retry budget and counters. It never sees the client.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 from collections.abc import Callable, Iterable
@@ -122,24 +121,25 @@ class Executor:
     async def _loop(self, prepared: PreparedRequest, timeout: CallTimeout, retry_writes: bool) -> Any:
         route = prepared.route
         lane = self.lane(route.api)
-        policy = RetryPolicy(self.retry, self.budget, self._rng, route.method, retry_writes)
+        policy: RetryPolicy | None = None  # made at the first failure
         started = self.clock.monotonic()
         while True:
             raw, error, token = await self._send_once(lane, prepared, timeout)
             retry_after = None
             if raw is not None:
-                secrets = functools.partial(self.secrets, token)
+                secrets = lambda sent=token: self.secrets(sent)  # noqa: E731 - only called on an error
                 value, error, retry_after = read_answer(raw, route, secrets, self.clock)
                 if error is None:
-                    policy.succeeded()
+                    self.budget.refund()
                     return value
                 error = version_error(error, lane.authoriser.extra.get(VERSION_HEADER))
             assert error is not None
             if isinstance(error, RateLimitError):
                 self.stats.throttled += 1
-            elapsed = self.clock.monotonic() - started
-            decision = policy.decide(error, elapsed=elapsed, retry_after=retry_after,
-                                     token_sent=token is not None)
+            if policy is None:
+                policy = RetryPolicy(self.retry, self.budget, self._rng, route.method, retry_writes)
+            decision = policy.decide(error, elapsed=self.clock.monotonic() - started,
+                                     retry_after=retry_after, token_sent=token is not None)
             if decision is REFRESH and token is not None:
                 await lane.authoriser.after_rejection(token)
                 continue
@@ -153,37 +153,41 @@ class Executor:
         self, lane: Lane, prepared: PreparedRequest, timeout: CallTimeout
     ) -> tuple[RawResponse | None, Cafe24Error | None, Token | None]:
         """One attempt: (answer, None, token sent) or (None, connection error, token sent)."""
-        self.lifecycle.check_open()
+        lifecycle, stats = self.lifecycle, self.stats
+        lifecycle.check_open()
         route, shape = prepared.route, route_shape(prepared.route)
-        deadline = None if isinstance(timeout, TimeoutSettings) else timeout
-        queued = self.clock.monotonic()
+        per_request, deadline = (timeout, None) if isinstance(timeout, TimeoutSettings) else (None, timeout)
+        debug = log.isEnabledFor(logging.DEBUG)
+        queued = self.clock.monotonic() if debug else 0.0
         async with lane.pacer.slot(route, deadline) as slot:
             headers, token = await lane.authoriser.headers()
-            self.stats.requests += 1
-            self.stats.by_route[shape.qualified_name] += 1
-            sent = self.clock.monotonic()
+            stats.requests += 1
+            stats.by_route[shape.qualified_name] += 1
+            sent = self.clock.monotonic() if debug else 0.0
             try:
                 raw = await transport.send(
-                    self.lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
+                    lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
                     json_body=prepared.body, headers=headers, label=shape.label,
-                    timeout=timeout.to_aiohttp() if isinstance(timeout, TimeoutSettings) else None,
+                    timeout=None if per_request is None else per_request.to_aiohttp(),
                 )
             except Cafe24ConnectionError as exc:
-                if self.lifecycle.closed:
+                if lifecycle.closed:
                     raise ClientClosedError("the Cafe24 client was closed during the call") from None
-                self.stats.connection_errors += 1
+                stats.connection_errors += 1
                 return None, exc, token
             slot.observe(raw.status, raw.headers)
-        self.stats.statuses[raw.status] += 1
-        if log.isEnabledFor(logging.DEBUG):
-            took, waited = self.clock.monotonic() - sent, sent - queued
-            bucket = raw.headers.get("X-Api-Call-Limit") or raw.headers.get("X-RateLimit-Remaining")
-            log.debug("%s on mall %s: HTTP %d in %.0f ms (waited %.0f ms to send; bucket %s)",
-                      shape.qualified_name, self.mall_id, raw.status, took * 1000, waited * 1000,
-                      bucket or "not reported",
-                      extra={"mall_id": self.mall_id, "route": shape.qualified_name, "seconds": took,
-                             "waited": waited, "bucket": bucket})
+        stats.statuses[raw.status] += 1
+        if debug:
+            self._log_answer(shape.qualified_name, raw, queued, sent)
         return raw, None, token
+
+    def _log_answer(self, name: str, raw: RawResponse, queued: float, sent: float) -> None:
+        took, waited = self.clock.monotonic() - sent, sent - queued
+        bucket = raw.headers.get("X-Api-Call-Limit") or raw.headers.get("X-RateLimit-Remaining")
+        log.debug("%s on mall %s: HTTP %d in %.0f ms (waited %.0f ms to send; bucket %s)",
+                  name, self.mall_id, raw.status, took * 1000, waited * 1000, bucket or "not reported",
+                  extra={"mall_id": self.mall_id, "route": name, "seconds": took, "waited": waited,
+                         "bucket": bucket})
 
     def _log_retry(self, prepared: PreparedRequest, error: Cafe24Error, attempt: int, delay: float) -> None:
         self.stats.retries += 1

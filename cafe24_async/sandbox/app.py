@@ -27,6 +27,7 @@ from cafe24_async.routes import ROUTES
 from cafe24_async.sandbox.config import FaultConfig, SandboxConfig, TokenFaultConfig
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dispatch import Dispatcher
+from cafe24_async.sandbox.partner import PartnerData
 from cafe24_async.sandbox.records import RequestLog, ServerMallStats
 from cafe24_async.sandbox.state import SandboxState
 from cafe24_async.sandbox.webhooks import WebhookHub
@@ -213,6 +214,10 @@ class Sandbox:
     def partner_stats(self) -> ServerMallStats:
         """Counters of the partner-wide (D.Collection) requests."""
         return self.state.mall("").snapshot()
+
+    def partner_data(self) -> PartnerData:
+        """The D.Collection stores, products and tags (partner-wide; generated now if needed)."""
+        return self.state.partner()
 
     def dataset(self, mall_id: str | None = None) -> Dataset:
         """The mall's generated data (generated now if needed)."""

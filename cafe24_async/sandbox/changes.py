@@ -6,7 +6,8 @@ stock), and an order's status dates (shipping started or completed, a
 cancellation, return or exchange requested, accepted or completed, a purchase
 confirmed). The orders list's `date_type` filters on those dates, and the
 products list's `updated_start_date`/`updated_end_date` on `updated_date`, so a
-read of what changed finds every record a write touched.
+read of what changed finds every record a write touched. D.Collection products
+carry an `updated_date` too, moved the same way (`touch`) when they change.
 """
 
 from __future__ import annotations
@@ -14,19 +15,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cafe24_async.sandbox.collection import Collection, Record
 from cafe24_async.sandbox.dataset import Dataset
 from cafe24_async.sandbox.dates import iso_kst
 
-__all__ = ["ORDER_STEPS", "Step", "advance_order", "touch_product"]
+__all__ = ["ORDER_STEPS", "Step", "advance_order", "touch", "touch_product"]
+
+
+def touch(collection: Collection, key: Any, moment: datetime, **changes: Any) -> Record | None:
+    """Change a record's fields and move its `updated_date` to `moment`; the new record,
+    or None when there is no such record."""
+    record = collection.get(key)
+    if record is None:
+        return None
+    changed = {**record, **changes, "updated_date": iso_kst(moment)}
+    collection.put(changed)
+    return changed
 
 
 def touch_product(dataset: Dataset, product_no: Any, moment: datetime | None = None) -> None:
     """Move a product's `updated_date` to `moment` (default: now): a write changed it."""
     products = dataset.products
     key = products.coerce_key(str(product_no))
-    record = products.get(key) if key is not None else None
-    if record is not None:
-        products.put({**record, "updated_date": iso_kst(moment or dataset.config.now())})
+    if key is not None:
+        touch(products, key, moment or dataset.config.now())
 
 
 #: Order writes and, per value of their status field, the dates it sets (named as the

@@ -206,7 +206,8 @@ class SandboxConfig:
     #: Product count per mall, overriding `products`.
     per_mall_products: dict[str, int] = attrs.field(factory=dict)
     #: Records of each mall that change on their own per minute of `now` (a product's
-    #: price and `updated_date`, an order shipped or delivered, in turn; `sandbox.drift`).
+    #: price and `updated_date`, an order shipped or delivered, in turn; `sandbox.drift`),
+    #: and D.Collection products that change at the same rate (price and `updated_date`).
     changes_per_minute: float = attrs.field(default=0.0, validator=_not_negative)
 
     #: Monotonic seconds for the leaky bucket, the throttles and the usage quotas.

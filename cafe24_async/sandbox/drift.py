@@ -9,6 +9,12 @@ Changes alternate between a product (its price moves by 100 and its
 `updated_date` to the moment) and an order (shipped, then delivered, then its
 purchase confirmed), so the product and order reads of changes both see them.
 The choices come from a generator seeded with the config's seed and the mall.
+
+The D.Collection products (`sandbox.partner`, partner-wide) change at the same
+rate, on their own pace, applied when a D.Collection read arrives: a product's
+price moves by 100 and its `updated_date` to the moment, so the D.Collection
+products and store products lists' `updated_start_date`/`updated_end_date`
+find it.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from cafe24_async.sandbox import generate
-from cafe24_async.sandbox.changes import ORDER_STEPS, advance_order
+from cafe24_async.sandbox.changes import ORDER_STEPS, advance_order, touch
+from cafe24_async.sandbox.collection import Record
+from cafe24_async.sandbox.config import SandboxConfig
 from cafe24_async.sandbox.dataset import Dataset
-from cafe24_async.sandbox.dates import iso_kst
+from cafe24_async.sandbox.partner import PartnerData
 
 #: The steps an order goes through, in turn, as it drifts.
 _ORDER_PATH = (
@@ -31,36 +39,69 @@ _ORDER_PATH = (
 )
 
 
-class Drift:
-    """The changes of one mall's data that are due, applied on demand."""
+class Pace:
+    """When the changes due by now fall: `changes_per_minute` per minute of the config's
+    wall clock, counted from the first use, spread evenly over the time since the last call."""
 
-    __slots__ = ("_carry", "_last", "_turn", "applied", "dataset", "rng")
+    __slots__ = ("_carry", "_last", "config")
 
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-        config = dataset.config
-        self.rng = random.Random(f"{config.seed}:{dataset.mall_id}:drift")
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
         self._last: datetime = config.now()
         self._carry = 0.0
-        self._turn = 0
+
+    def due(self) -> list[datetime]:
+        """The moments of the changes due since the last call, oldest first (none in the future)."""
+        rate = self.config.changes_per_minute
+        now = self.config.now()
+        elapsed = (now - self._last).total_seconds()
+        if rate <= 0 or elapsed <= 0:
+            self._last = max(self._last, now)
+            return []
+        due = elapsed / 60.0 * rate + self._carry
+        count = int(due)
+        self._carry = due - count
+        moments = [self._last + timedelta(seconds=elapsed * (index + 1) / count) for index in range(count)]
+        self._last = now
+        return moments
+
+
+class _Changing:
+    """Changes of some records at the config's pace; `_change` makes one at a moment."""
+
+    __slots__ = ("_pace", "applied", "rng")
+
+    def __init__(self, config: SandboxConfig, seed: str) -> None:
+        self.rng = random.Random(seed)
+        self._pace = Pace(config)
         #: (kind, key, moment) of every change made so far, in order.
         self.applied: list[tuple[str, str | int, datetime]] = []
 
     def settle(self) -> int:
         """Apply the changes due by now; how many were applied."""
-        rate = self.dataset.config.changes_per_minute
-        now = self.dataset.config.now()
-        elapsed = (now - self._last).total_seconds()
-        if rate <= 0 or elapsed <= 0:
-            self._last = max(self._last, now)
-            return 0
-        due = elapsed / 60.0 * rate + self._carry
-        count = int(due)
-        self._carry = due - count
-        for index in range(count):
-            self._change(self._last + timedelta(seconds=elapsed * (index + 1) / count))
-        self._last = now
-        return count
+        moments = self._pace.due()
+        for moment in moments:
+            self._change(moment)
+        return len(moments)
+
+    def _change(self, moment: datetime) -> None:
+        raise NotImplementedError
+
+
+def _reprice(record: Record) -> str:
+    """A product's price moved by 100."""
+    return generate.money(float(Decimal(str(record.get("price") or "0")) + 100))
+
+
+class Drift(_Changing):
+    """The changes of one mall's data that are due, applied on demand."""
+
+    __slots__ = ("_turn", "dataset")
+
+    def __init__(self, dataset: Dataset) -> None:
+        super().__init__(dataset.config, f"{dataset.config.seed}:{dataset.mall_id}:drift")
+        self.dataset = dataset
+        self._turn = 0
 
     def _change(self, moment: datetime) -> None:
         dataset = self.dataset
@@ -71,9 +112,7 @@ class Drift:
         self._turn += 1
         if kind == "products":
             record = self.rng.choice(dataset.products.records)
-            price = Decimal(str(record.get("price") or "0")) + 100
-            dataset.products.put({**record, "price": generate.money(float(price)),
-                                  "updated_date": iso_kst(moment)})
+            touch(dataset.products, record["product_no"], moment, price=_reprice(record))
             self.applied.append(("products", record["product_no"], moment))
             return
         record = self.rng.choice(dataset.orders.records)
@@ -98,3 +137,38 @@ def settle(dataset: Dataset) -> None:
     """Apply the changes of `dataset` due by now (nothing when the rate is 0)."""
     if dataset.config.changes_per_minute > 0:
         drift_of(dataset).settle()
+
+
+class PartnerDrift(_Changing):
+    """The changes of the D.Collection products that are due, applied on demand."""
+
+    __slots__ = ("partner",)
+
+    def __init__(self, partner: PartnerData) -> None:
+        super().__init__(partner.config, f"{partner.config.seed}:dcollection:drift")
+        self.partner = partner
+
+    def _change(self, moment: datetime) -> None:
+        products = self.partner.products
+        if not len(products):
+            return
+        record = self.rng.choice(products.records)
+        touch(products, record["product_ukey"], moment, price=_reprice(record))
+        self.applied.append(("products", record["product_ukey"], moment))
+
+
+_PARTNER_DRIFTS: weakref.WeakKeyDictionary[PartnerData, PartnerDrift] = weakref.WeakKeyDictionary()
+
+
+def partner_drift_of(partner: PartnerData) -> PartnerDrift:
+    """The drift of the D.Collection data (made on first use: changes are due from then on)."""
+    found = _PARTNER_DRIFTS.get(partner)
+    if found is None:
+        found = _PARTNER_DRIFTS[partner] = PartnerDrift(partner)
+    return found
+
+
+def settle_partner(partner: PartnerData) -> None:
+    """Apply the D.Collection changes due by now (nothing when the rate is 0)."""
+    if partner.config.changes_per_minute > 0:
+        partner_drift_of(partner).settle()

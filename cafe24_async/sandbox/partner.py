@@ -7,7 +7,11 @@ whatever the range; a `date` column walks through the requested days.
 
 D.Collection lists the stores and products of the partner program, partner-wide
 rather than per mall; its stores, products and standard tags are generated once
-from the seed, so pages, filters and counts agree with each other.
+from the seed, so pages, filters and counts agree with each other. Stores and
+products carry `created_date` and `updated_date` (the D.Collection reference:
+datetimes, `2022-09-05T08:34:18+09:00`); a product's last update falls within
+sixty days after its creation and never after the end of the generated data,
+and moves when the product changes (`sandbox.drift`).
 """
 
 from __future__ import annotations
@@ -62,6 +66,12 @@ def analytics_row(
     return row
 
 
+def _updated(created: datetime, end: datetime, rng: random.Random) -> datetime:
+    """When a generated store or product was last updated: up to sixty days after its
+    creation, to the second, never after `end`."""
+    return min(created + timedelta(seconds=rng.randrange(60 * 86400)), end)
+
+
 def _stamp(record: Record) -> float:
     return datetime.fromisoformat(record["created_date"]).timestamp()
 
@@ -70,11 +80,15 @@ class PartnerData:
     """The D.Collection program's stores, products and standard tags."""
 
     def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
         rng = random.Random(f"{config.seed}:dcollection")
+        #: Update times have a generator of their own, so the other fields stay as they were.
+        updates = random.Random(f"{config.seed}:dcollection:updated")
         end = config.dataset_end
         shops: list[Record] = []
         for number in range(1, max(1, config.dcollection_shops) + 1):
             language, currency = _LANGUAGES[number % len(_LANGUAGES)]
+            created = end - timedelta(days=3 * number, hours=rng.randrange(24))
             shops.append(
                 {
                     "store_id": f"store{number:03d}",
@@ -83,13 +97,16 @@ class PartnerData:
                     "shop_language": language,
                     "shop_currency_code": currency,
                     "shop_grade": _GRADES[number % len(_GRADES)],
-                    "created_date": iso_kst(end - timedelta(days=3 * number, hours=rng.randrange(24))),
+                    "created_date": iso_kst(created),
+                    "updated_date": iso_kst(_updated(created, end, updates)),
                 }
             )
         products: list[Record] = []
         for number in range(1, config.dcollection_products + 1):
             shop = shops[number % len(shops)]
             price = rng.randrange(10, 500) * 100
+            reviews = rng.randrange(0, 300)
+            created = end - timedelta(days=number % 700, hours=rng.randrange(24))
             products.append(
                 {
                     "product_ukey": f"{shop['store_id']}-{number:05d}",
@@ -100,8 +117,9 @@ class PartnerData:
                     "product_name": f"상품 {number}",
                     "dcollection_product_category": CATEGORIES[number % len(CATEGORIES)],
                     "price": f"{price}.00",
-                    "review_count": rng.randrange(0, 300),
-                    "created_date": iso_kst(end - timedelta(days=number % 700, hours=rng.randrange(24))),
+                    "review_count": reviews,
+                    "created_date": iso_kst(created),
+                    "updated_date": iso_kst(_updated(created, end, updates)),
                 }
             )
         tags = [{"tag_no": i + 1, "tag_name": name} for i, name in enumerate(_TAGS)]

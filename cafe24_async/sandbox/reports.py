@@ -4,7 +4,10 @@ Both APIs page with `limit`/`offset` inside the documented bounds (the same
 checks, and the same 422s, as the Admin routes; other required parameters are
 the client's to check, as for the Admin routes). Analytics reports need a date
 range and answer `analytics_rows` rows for it; D.Collection lists filter on any column they
-hold (comma lists; names match by substring) and on the creation date range.
+hold (comma lists; names match by substring), on the creation date range and, where the
+route documents them, on the update time (`updated_start_date`/`updated_end_date` on
+`updated_date`, both ends included, as the Admin lists do). Before a D.Collection read the
+changes due by now are made (`SandboxConfig.changes_per_minute`, `sandbox.drift`).
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import Any
 from cafe24_async.routes import Route
 from cafe24_async.sandbox.collection import FieldFilter, Selection
 from cafe24_async.sandbox.context import Handler, RequestContext
+from cafe24_async.sandbox.drift import settle_partner
 from cafe24_async.sandbox.encoding import wrap_list
 from cafe24_async.sandbox.partner import analytics_columns, analytics_row, first_day
-from cafe24_async.sandbox.validation import date_window, page
+from cafe24_async.sandbox.validation import DATE_PAIRS, date_window, other_windows, page
 
 #: Query names that never filter D.Collection rows.
 _NOT_FILTERS = frozenset({"limit", "offset", "sort", "order", "fields"})
@@ -55,7 +59,9 @@ def _dcollection(route: Route) -> Handler:
         window = date_window(route, ctx.query)
         if window is not None:
             chosen.date_from, chosen.date_to = window.start, window.end
+        chosen.windows = other_windows(route, ctx.query)
         skip = set(_NOT_FILTERS)
+        skip.update(name for pair in DATE_PAIRS for name in pair)
         if dates is not None:
             skip.update((dates.start, dates.end))
         filters = []
@@ -68,6 +74,7 @@ def _dcollection(route: Route) -> Handler:
         return chosen
 
     def handle(ctx: RequestContext) -> tuple[int, Any]:
+        settle_partner(ctx.mall.partner)  # the changes the partner's stores would have made by now
         collection = ctx.mall.partner.collection(route)
         if route.response_kind == "count":
             return 200, {"count": collection.count(selection(ctx, counting=True))}

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from cafe24_async.routes import DateRange, Route
+from cafe24_async.routes import Route
 from cafe24_async.sandbox import drift, generate, webhooks
 from cafe24_async.sandbox.collection import Collection, FieldFilter, Record, Selection
 from cafe24_async.sandbox.context import Handler, RequestContext
@@ -26,7 +26,7 @@ from cafe24_async.sandbox.encoding import wrap_list, wrap_object
 from cafe24_async.sandbox.errors import ApiError
 from cafe24_async.sandbox.reports import bind_other
 from cafe24_async.sandbox.routing import placeholder_names
-from cafe24_async.sandbox.validation import DateWindow, Page, date_window, page
+from cafe24_async.sandbox.validation import DATE_PAIRS, DateWindow, Page, date_window, other_windows, page
 
 _PREFIXES = {"admin": "/api/v2/admin", "front": "/api/v2"}
 
@@ -35,8 +35,6 @@ _RESERVED = frozenset(
     {"limit", "offset", "fields", "embed", "shop_no", "mall_id", "date_type", "sort", "order"}
 )
 
-#: Filter pairs on a record's date field other than the route's own date range.
-DATE_PAIRS = {("updated_start_date", "updated_end_date"): "updated_date"}
 #: The record field each `date_type` value filters on, where it is not the value itself.
 DATE_TYPE_FIELDS = {
     "orders": {"pay_date": "payment_date"},
@@ -195,7 +193,7 @@ def _selection(
             selection.date_from = window.start
             selection.date_to = window.end
             selection.date_field = _date_type_field(route, query, collection)
-    selection.windows = _other_windows(route, query)
+    selection.windows = other_windows(route, query)
     skip.update(name for pair in DATE_PAIRS for name in pair)
     selection.sort, selection.descending = _sort(route, query)
     raw_keys = query.get(collection.key)
@@ -224,18 +222,6 @@ def _date_type_field(route: Route, query: Mapping[str, str], collection: Collect
     if param.enum and chosen not in param.enum:
         raise ApiError(422, f"date_type: must be one of {', '.join(param.enum)}")
     return DATE_TYPE_FIELDS.get(collection.name, {}).get(chosen, chosen)
-
-
-def _other_windows(route: Route, query: Mapping[str, str]) -> list[tuple[str, float | None, float | None]]:
-    """Windows on other date fields the route documents (`updated_start_date`/`updated_end_date`)."""
-    names = {p.name for p in route.params}
-    windows = []
-    for (start, end), field in DATE_PAIRS.items():
-        if start in names and end in names and (query.get(start) or query.get(end)):
-            window = date_window(attrs.evolve(route, date_range=DateRange(start, end)), query)
-            if window is not None:
-                windows.append((field, window.start, window.end))
-    return windows
 
 
 def _sort(route: Route, query: Mapping[str, str]) -> tuple[str | None, bool]:

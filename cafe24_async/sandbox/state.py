@@ -1,12 +1,15 @@
 """Everything a running sandbox knows, shared by the HTTP handlers and the runner.
 
 One `SandboxState` per server holds the token store, the request log, the
-D.Collection window per client IP and a `MallState` per mall seen so far
-(leaky bucket, Analytics token bucket, usage meter, counters, fault generator
-and the lazily generated shop data).
+D.Collection window per client IP, the D.Collection data (partner-wide: one
+copy, whichever mall path it is read through) and a `MallState` per mall seen
+so far (leaky bucket, Analytics token bucket, usage meter, counters, fault
+generator and the lazily generated shop data).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from cafe24_async.sandbox.bucket import LeakyBucket
 from cafe24_async.sandbox.config import FaultConfig, SandboxConfig
@@ -25,8 +28,8 @@ class MallState:
     """Per-mall server state."""
 
     __slots__ = (
-        "_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "stats", "tokens", "usage",
-        "webhooks", "writes",
+        "_config", "_dataset", "_partner", "bucket", "faults", "mall_id", "partner_of", "stats", "tokens",
+        "usage", "webhooks", "writes",
     )
 
     def __init__(self, config: SandboxConfig, mall_id: str, faults: FaultConfig) -> None:
@@ -43,6 +46,8 @@ class MallState:
         self._partner: PartnerData | None = None
         #: The sandbox's webhook sender (`sandbox.webhooks`), set by `SandboxState.mall`.
         self.webhooks: WebhookHub | None = None
+        #: The server's one D.Collection data set (`SandboxState.partner`), set by `SandboxState.mall`.
+        self.partner_of: Callable[[], PartnerData] | None = None
 
     @property
     def config(self) -> SandboxConfig:
@@ -56,8 +61,10 @@ class MallState:
 
     @property
     def partner(self) -> PartnerData:
-        """D.Collection stores, products and tags (generated on first use; the same for
-        every mall state, as they are partner-wide)."""
+        """D.Collection stores, products and tags: the server's one copy (they are
+        partner-wide), or for a mall state on its own one generated on first use."""
+        if self.partner_of is not None:
+            return self.partner_of()
         if self._partner is None:
             self._partner = PartnerData(self._config)
         return self._partner
@@ -88,14 +95,23 @@ class SandboxState:
         self.windows: dict[str, FixedWindow] = {}
         #: Webhook registration, delivery and the delivery log (`sandbox.webhooks`).
         self.webhooks = WebhookHub(config)
+        self._partner: PartnerData | None = None
 
     def mall(self, mall_id: str) -> MallState:
         found = self.malls.get(mall_id)
         if found is None:
             found = MallState(self.config, mall_id, self.faults)
             found.webhooks = self.webhooks
+            found.partner_of = self.partner
             self.malls[mall_id] = found
         return found
+
+    def partner(self) -> PartnerData:
+        """The D.Collection stores, products and tags (generated on first use), one copy for
+        the whole server, so a change to a product is seen through every mall path."""
+        if self._partner is None:
+            self._partner = PartnerData(self.config)
+        return self._partner
 
     def window(self, ip: str | None) -> FixedWindow:
         """The D.Collection window of one client IP."""

@@ -3,7 +3,10 @@
 `limit` must lie within the route's documented bounds, `offset` may not pass the
 documented cap, a required date pair must be present and a date span may not
 exceed the documented months. Messages name the parameter, e.g.
-`offset: must be at most 5000`.
+`offset: must be at most 5000`. Besides the route's own date range, a route may
+document filters on another date of its records (`updated_start_date` /
+`updated_end_date` on `updated_date`): `other_windows` checks those the same way
+and names the record field each one filters on.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from collections.abc import Mapping
 
 import attrs
 
-from cafe24_async.routes import Route
+from cafe24_async.routes import DateRange, Route
 from cafe24_async.sandbox.dates import KST, add_months, parse_bound
 from cafe24_async.sandbox.errors import ApiError
 
 DEFAULT_LIMIT = 10
+
+#: Filter pairs on a record's date field other than the route's own date range.
+DATE_PAIRS = {("updated_start_date", "updated_end_date"): "updated_date"}
+#: An inclusive window on one date field of the records: (field, start, end), None for an open end.
+FieldWindow = tuple[str, float | None, float | None]
 
 
 @attrs.frozen(slots=True)
@@ -109,3 +117,16 @@ def date_window(route: Route, query: Mapping[str, str]) -> DateWindow | None:
         start.timestamp() if start is not None else None,
         end.timestamp() if end is not None else None,
     )
+
+
+def other_windows(route: Route, query: Mapping[str, str]) -> list[FieldWindow]:
+    """Windows on the other date fields the route documents a filter pair for (`DATE_PAIRS`),
+    checked as its own date range is; a pair that was not sent adds none."""
+    names = {p.name for p in route.params}
+    windows = []
+    for (start, end), field in DATE_PAIRS.items():
+        if start in names and end in names and (query.get(start) or query.get(end)):
+            window = date_window(attrs.evolve(route, date_range=DateRange(start, end)), query)
+            if window is not None:
+                windows.append((field, window.start, window.end))
+    return windows

@@ -63,6 +63,31 @@ async def test_customersprivacy_takes_created_end_date(make_sandbox: SandboxFact
     assert sb.requests[-1].query["created_end_date"] == "2026-01-31" and sb.requests[-1].status == 200
 
 
+async def test_orders_take_the_date_types_public_field_code_sends(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    """`updatereceiver_date` and `refund_date` reach the server (an overrides row adds them to the
+    code list); a read of changes reads them only when asked."""
+    sb = await make_sandbox(malls=("acme",), products=5, orders=50)
+    mall = (await make_client(sb)).mall("acme")
+    dates = {"start_date": "2026-10-01", "end_date": "2026-10-31"}
+    for date_type in ("updatereceiver_date", "refund_date"):
+        assert await mall.admin.orders.list(date_type=date_type, **dates) == []  # no order holds the date
+        assert await mall.admin.orders.count(date_type=date_type, **dates) == 0
+    sent = [(r.path, r.query["date_type"], r.status) for r in sb.requests]
+    assert sent == [(path, date_type, 200) for date_type in ("updatereceiver_date", "refund_date")
+                    for path in ("/api/v2/admin/orders", "/api/v2/admin/orders/count")]
+    sb.clear_requests()
+    [o async for o in mall.admin.orders.iterate_changes(since="2026-10-01", until="2026-10-31")]
+    changes = find_route("GET", "/api/v2/admin/orders").changes
+    assert changes is not None and not {"updatereceiver_date", "refund_date"} & set(changes.date_types)
+    assert {r.query["date_type"] for r in sb.requests} == set(changes.date_types)
+    sb.clear_requests()
+    asked = mall.admin.orders.iterate_changes(since="2026-10-01", until="2026-10-31", date_types=["refund_date"])
+    assert [o async for o in asked] == []
+    assert {r.query["date_type"] for r in sb.requests} == {"refund_date"}
+
+
 async def test_a_lone_object_for_a_documented_list_is_a_one_element_list(
     make_sandbox: SandboxFactory, make_client: ClientFactory
 ) -> None:

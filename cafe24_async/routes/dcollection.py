@@ -158,7 +158,7 @@ ROUTES: tuple[Route, ...] = (
         api='dcollection', method='GET', path='/api/storeproducts',
         namespace=('storeproducts',), action='list',
         summary='Retrieve a list of products with mall id', scope='dcollection.read_product',
-        request_limit=40, response_root='store_products', response_kind='list',
+        request_limit=40, response_root='store_products', response_kind='list', primary_key='product_ukey',
         changes=Changes(updated=('updated_start_date', 'updated_end_date'), field='updated_date'),
         pagination=Pagination(limit_max=100, limit_default=10, offset_max=5000),
         date_range=DateRange('created_start_date', 'created_end_date'),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from cafe24_async.ratelimit.limiter import Limiter
+from cafe24_async.ratelimit.permit import Permit
 from cafe24_async.ratelimit.quota import QuotaGovernor
 from cafe24_async.routes.route import Route
 
@@ -37,42 +38,47 @@ class Pacer:
         """A permit for one request of `route`; `deadline` bounds a quota pause (seconds)."""
         return Slot(self, route, deadline)
 
-    def try_admit(self, route: Route) -> bool:
-        """`admit` when it would not wait (the usual case): True with the call counted."""
-        return self.quota.try_pass() and self.limiter.try_acquire(route)
+    def try_admit(self, route: Route) -> Permit | None:
+        """`admit` when it would not wait (the usual case): the limiter's permit, or None."""
+        return self.limiter.try_acquire(route) if self.quota.try_pass() else None
 
-    async def admit(self, route: Route, deadline: float | None) -> None:
-        """Wait until a request may go: no quota block, and room in the limiter."""
+    async def admit(self, route: Route, deadline: float | None) -> Permit:
+        """Wait until a request may go (no quota block, and room in the limiter); its permit."""
         quota, limiter = self.quota, self.limiter
         while True:
             if not quota.try_pass():
                 await quota.wait(deadline=deadline)
-            await limiter.acquire(route)
+            permit = await limiter.acquire(route)
             if not quota.blocked():
-                return
-            limiter.release()  # a block began while this call waited for the limiter
+                return permit
+            limiter.release(permit)  # a block began while this call waited for the limiter
 
 
 class Slot:
     """The permit of one request (an async context manager, released exactly once)."""
 
-    __slots__ = ("_deadline", "_pacer", "_route")
+    __slots__ = ("_deadline", "_pacer", "_permit", "_route")
 
     def __init__(self, pacer: Pacer, route: Route, deadline: float | None) -> None:
         self._pacer, self._route, self._deadline = pacer, route, deadline
+        self._permit: Permit | None = None
 
     async def __aenter__(self) -> Slot:
         pacer = self._pacer
-        if not pacer.try_admit(self._route):
-            await pacer.admit(self._route, self._deadline)
+        permit = pacer.try_admit(self._route)
+        self._permit = permit if permit is not None else await pacer.admit(self._route, self._deadline)
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._pacer.limiter.release()
+        permit, self._permit = self._permit, None
+        if permit is not None:
+            self._pacer.limiter.release(permit)
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Take in the answer's rate-limit and usage headers."""
-        self._pacer.limiter.observe(status, headers)
+        if self._permit is None:
+            raise RuntimeError("observe() outside the slot")
+        self._pacer.limiter.observe(self._permit, status, headers)
         self._pacer.quota.observe(status, headers)

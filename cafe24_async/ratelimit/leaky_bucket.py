@@ -97,17 +97,19 @@ class ServerSyncedBucket(AsyncLimiter):
             self._level -= extra
             self._wake_next()
 
-    def try_acquire(self, ceiling: float | None = None) -> bool:
-        """`acquire()` without awaiting, when it would not wait: the server has reported
-        the level, nobody is queued, and the call fits now. False changes nothing."""
+    def try_take(self, ceiling: float | None = None) -> Ticket | None:
+        """`acquire()` and `sent()` in one, when acquiring would not wait: the server has
+        reported the level, nobody is queued, and the call fits now. Returns the call's
+        ticket, or None with nothing changed."""
         if not self.reported or self._waiters:
-            return False
-        extra = 0.0 if ceiling is None else max(0.0, self.capacity - max(1.0, ceiling))
-        if not self.has_capacity(1 + extra):
-            return False
+            return None
+        extra = 0.0 if ceiling is None else max(0.0, self.max_rate - max(1.0, ceiling))
+        self._leak()
+        if self._level + 1 + extra > self.max_rate:
+            return None
         self._level += 1
         self.in_flight += 1
-        return True
+        return self.foreign.sent(self._last_check)
 
     def release(self) -> None:
         """One call acquired earlier got its answer (or failed): it may now drain."""

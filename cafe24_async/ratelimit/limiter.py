@@ -17,7 +17,7 @@ import attrs
 from cafe24_async.clock import Clock
 from cafe24_async.ratelimit.headers import header_float, parse_call_limit
 from cafe24_async.ratelimit.leaky_bucket import ServerSyncedBucket
-from cafe24_async.ratelimit.permit import Permit, current, drop, hold
+from cafe24_async.ratelimit.permit import Permit
 from cafe24_async.ratelimit.window import SlidingWindow
 from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
@@ -59,19 +59,20 @@ class RateLimitSettings:
 
 
 class Limiter(Protocol):
-    async def acquire(self, route: Route) -> None:
-        """Wait until a call of `route` may be sent, and count it."""
+    async def acquire(self, route: Route) -> Permit:
+        """Wait until a call of `route` may be sent, count it, and hand it its permit."""
 
-    def try_acquire(self, route: Route) -> bool:
-        """`acquire` when it would not wait: True with the call counted, or False with
-        nothing changed (the caller then awaits `acquire`)."""
+    def try_acquire(self, route: Route) -> Permit | None:
+        """`acquire` when it would not wait: the permit, or None with nothing changed
+        (the caller then awaits `acquire`)."""
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Take in the rate-limit headers of a response (errors included)."""
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
+        """Take in the rate-limit headers of the answer to the call holding `permit`
+        (errors included)."""
 
-    def release(self) -> None:
-        """The call let through by `acquire` is over (answered, failed or cancelled).
-        Called exactly once per `acquire`."""
+    def release(self, permit: Permit) -> None:
+        """The call holding `permit` is over (answered, failed or cancelled).
+        Called exactly once per permit."""
 
     @property
     def level(self) -> float:
@@ -108,8 +109,8 @@ class FirstReportGate:
 
 class _BucketLimiter:
     """What the two bucket limiters share: the server-synced bucket behind the
-    first-report gate, the permit each call holds (see `ratelimit.permit`), and
-    the release that ends a call's stay in flight."""
+    first-report gate, the ticket each permit carries (see `ratelimit.permit`),
+    and the release that ends a call's stay in flight."""
 
     def __init__(self, bucket: ServerSyncedBucket, clock: Clock, stats: MallStats) -> None:
         self.bucket = bucket
@@ -135,24 +136,16 @@ class _BucketLimiter:
         self.bucket.release()
         self._gate.leave()
 
-    def _send(self, permit: Permit) -> None:
+    def _send(self, permit: Permit) -> Permit:
         """The call goes out now: its ticket is what its report will be read with."""
         permit.ticket = self.bucket.sent()
-        hold(permit)
+        return permit
 
-    def _sync(self, status: int, used: float, capacity: float) -> None:
-        """Take in a report of the bucket's level, for the running task's call."""
-        permit = current(self)
-        ticket = permit.ticket if permit is not None else None
-        self.bucket.sync(used, capacity, counted=status != 429, ticket=ticket)
+    def _sync(self, permit: Permit, status: int, used: float, capacity: float) -> None:
+        """Take in a report of the bucket's level, for the call holding `permit`."""
+        self.bucket.sync(used, capacity, counted=status != 429, ticket=permit.ticket)
 
-    def _fill(self) -> None:
-        """A 429 without a report: the bucket is full."""
-        permit = current(self)
-        self.bucket.fill(permit.ticket if permit is not None else None)
-
-    def release(self) -> None:
-        drop(self)
+    def release(self, permit: Permit) -> None:
         self._leave()
 
 
@@ -172,25 +165,26 @@ class LeakyBucketLimiter(_BucketLimiter):
     def ceiling(self, route: Route) -> int | None:
         return self.settings.route_ceiling(route)
 
-    def try_acquire(self, route: Route) -> bool:
+    def try_acquire(self, route: Route) -> Permit | None:
         """Room in the window and the bucket now, and nobody queued for either."""
         window = self.window
         if window is not None and not window.try_acquire():
-            return False
-        if not self.bucket.try_acquire(ceiling=self.settings.route_ceiling(route)):
+            return None
+        ticket = self.bucket.try_take(ceiling=self.settings.route_ceiling(route))
+        if ticket is None:
             if window is not None:
                 window.cancel()
-            return False
-        self._send(Permit(self, windowed=window is not None))
-        return True
+            return None
+        return Permit(ticket, window is not None)
 
-    async def acquire(self, route: Route) -> None:
-        permit = Permit(self)
+    async def acquire(self, route: Route) -> Permit:
+        permit = Permit()
         started = self._stats.wait_began(self._clock.monotonic())
         try:
             await self._take(permit, self.ceiling(route))
         finally:
             self._stats.wait_ended(started, self._clock.monotonic())
+        return permit
 
     async def _take(self, permit: Permit, ceiling: int | None) -> None:
         """The window first, then the bucket: the bucket's room is taken right before
@@ -207,22 +201,19 @@ class LeakyBucketLimiter(_BucketLimiter):
             raise
         self._send(permit)
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
-            self._sync(status, used, capacity)
-            self._stats.server_level, self._stats.server_capacity = used, capacity
+            self._sync(permit, status, used, capacity)
+            stats = self._stats
+            stats.server_level, stats.server_capacity = used, capacity
         elif status == 429:
-            self._fill()
+            self.bucket.fill(permit.ticket)  # a refusal without a report: the bucket is full
 
-    def release(self) -> None:
-        permit = drop(self)
-        window = self.window
-        # Without its permit (released from another task) a call is taken to have
-        # gone out, as every call does on the request path.
-        if window is not None and (permit.windowed if permit is not None else window.in_flight > 0):
-            window.release()
+    def release(self, permit: Permit) -> None:
+        if permit.windowed and self.window is not None:
+            self.window.release()
         self._leave()
 
 
@@ -251,21 +242,19 @@ class TokenBucketLimiter(_BucketLimiter):
     def __repr__(self) -> str:
         return f"TokenBucketLimiter({self.bucket!r})"
 
-    def try_acquire(self, route: Route) -> bool:
-        if not self.bucket.try_acquire():
-            return False
-        self._send(Permit(self))
-        return True
+    def try_acquire(self, route: Route) -> Permit | None:
+        ticket = self.bucket.try_take()
+        return None if ticket is None else Permit(ticket)
 
-    async def acquire(self, route: Route) -> None:
+    async def acquire(self, route: Route) -> Permit:
         started = self._stats.wait_began(self._clock.monotonic())
         try:
             await self._enter()
-            self._send(Permit(self))
+            return self._send(Permit())
         finally:
             self._stats.wait_ended(started, self._clock.monotonic())
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
         remaining = header_float(headers, "X-RateLimit-Remaining")
         burst = header_float(headers, "X-RateLimit-Burst-Capacity")
         requested = header_float(headers, "X-RateLimit-Requested-Tokens")
@@ -279,9 +268,9 @@ class TokenBucketLimiter(_BucketLimiter):
         self.bucket.leak_rate = rate / cost
         if remaining is not None:
             spent = min(tokens, max(0.0, tokens - remaining)) / cost
-            self._sync(status, spent, capacity)
+            self._sync(permit, status, spent, capacity)
         elif status == 429:
-            self._fill()
+            self.bucket.fill(permit.ticket)
 
 
 class FixedWindowLimiter:
@@ -321,16 +310,16 @@ class FixedWindowLimiter:
             self._window_start, self._used = now, 0
             self._anchor = True
 
-    def try_acquire(self, route: Route) -> bool:
+    def try_acquire(self, route: Route) -> Permit | None:
         if self._lock.locked():
-            return False  # calls are queued for the next window
+            return None  # calls are queued for the next window
         self._roll()
         if self._used >= self.limit:
-            return False
+            return None
         self._used += 1
-        return True
+        return Permit()
 
-    async def acquire(self, route: Route) -> None:
+    async def acquire(self, route: Route) -> Permit:
         started = self._stats.wait_began(self._clock.monotonic())
         try:
             async with self._lock:
@@ -342,11 +331,12 @@ class FixedWindowLimiter:
                     await self._clock.sleep(self._window_start + self.window - self._clock.monotonic())
         finally:
             self._stats.wait_ended(started, self._clock.monotonic())
+        return Permit()
 
-    def release(self) -> None:
+    def release(self, permit: Permit) -> None:
         """Nothing to do: a fixed window counts calls, not calls in flight."""
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
         limit = header_float(headers, "X-RateLimit-Limit")
         remaining = header_float(headers, "X-RateLimit-Remaining")
         if limit is not None and limit >= 1:

@@ -1,52 +1,33 @@
 """The permit one request holds in its limiter, from `acquire` to `release`.
 
-`Limiter.observe` and `Limiter.release` do not name the call they are about,
-yet the limiter must know it: the foreign-use estimate reads a report with the
-moment its own call was sent, and the per-second window frees a place only for
-a call that took one. The request path calls acquire, observe and release from
-one task, so the permit travels in a context variable of that task: `hold` at
-the end of `acquire`, `current` in `observe`, `drop` in `release`. A permit
-belongs to one limiter, so a task that holds several (one per API) never mixes
-them up.
+`acquire` hands the request a permit; the request hands it back to `observe`
+with its answer and to `release` when it is over. The permit is how the
+limiter knows which call a report or a release is about: the foreign-use
+estimate reads a report with the moment its own call was sent, the per-second
+window frees a place only for a call that took one, and the Redis bucket
+reports each call under its own id.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
-import attrs
-
 from cafe24_async.ratelimit.foreign import Ticket
 
 
-@attrs.define(slots=True, eq=False)
 class Permit:
-    """One request's place: the limiter it belongs to and what it took there."""
+    """One request's place in one limiter, and what it took there."""
 
-    owner: object
-    #: The bucket's ticket for the call (to match its report), once it goes out.
-    ticket: Ticket | None = None
-    #: True once the call holds a place in the per-second window.
-    windowed: bool = False
+    __slots__ = ("call", "fallback", "report", "ticket", "windowed")
 
+    def __init__(self, ticket: Ticket | None = None, windowed: bool = False) -> None:
+        #: The bucket's ticket for the call (to match its report), once it goes out.
+        self.ticket = ticket
+        #: True once the call holds a place in the per-second window.
+        self.windowed = windowed
+        #: The shared bucket's id for the call (Redis), and the report to hand back with it.
+        self.call: str | None = None
+        self.report: tuple[int, int] | None = None
+        #: The in-process bucket's permit, for a call paced there while Redis is lost.
+        self.fallback: Permit | None = None
 
-_CURRENT: ContextVar[Permit | None] = ContextVar("cafe24_async_permit", default=None)
-
-
-def hold(permit: Permit) -> None:
-    """The running task now holds `permit`."""
-    _CURRENT.set(permit)
-
-
-def current(owner: object) -> Permit | None:
-    """The permit of `owner` the running task holds, if any."""
-    permit = _CURRENT.get()
-    return permit if permit is not None and permit.owner is owner else None
-
-
-def drop(owner: object) -> Permit | None:
-    """Give up the running task's permit of `owner`, and return it."""
-    permit = current(owner)
-    if permit is not None:
-        _CURRENT.set(None)
-    return permit
+    def __repr__(self) -> str:
+        return f"Permit(ticket={self.ticket}, windowed={self.windowed}, call={self.call!r})"

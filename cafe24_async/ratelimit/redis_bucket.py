@@ -66,6 +66,7 @@ import attrs
 from cafe24_async.clock import Clock
 from cafe24_async.ratelimit.headers import parse_call_limit
 from cafe24_async.ratelimit.limiter import LeakyBucketLimiter, RateLimitSettings
+from cafe24_async.ratelimit.permit import Permit
 from cafe24_async.redis_support import RedisUnavailableError, address, as_client, guarded, ping
 from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
@@ -298,16 +299,13 @@ class RedisLeakyBucketLimiter:
         self._tag = secrets.token_hex(6)
         self._ids = itertools.count()
         self._rng = random.Random()
-        #: Calls admitted by Redis and not yet released.
-        self._held: list[str] = []
-        #: The latest report, delivered to Redis with the next release.
-        self._report: tuple[int, int] | None = None
+        #: Calls let through and not yet released (by Redis or by the fallback).
+        self._held = 0
         self._level = 0.0
         self._capacity = float(settings.bucket_capacity)
         self._level_at = clock.monotonic()
         #: The in-process bucket used while Redis is lost (on_loss="local").
         self._fallback: LeakyBucketLimiter | None = None
-        self._fallback_held = 0
         self._degraded = False
         self._retry_at = 0.0
 
@@ -315,7 +313,7 @@ class RedisLeakyBucketLimiter:
         state = "fallen back to local" if self._degraded else "shared"
         return (
             f"RedisLeakyBucketLimiter(mall={self.mall_id!r}, level={self.level:.2f}/{self._capacity:g}, "
-            f"{state}, held={len(self._held) + self._fallback_held})"
+            f"{state}, held={self._held})"
         )
 
     # -- reading ---------------------------------------------------------------------
@@ -338,11 +336,11 @@ class RedisLeakyBucketLimiter:
 
     # -- acquire -----------------------------------------------------------------------
 
-    def try_acquire(self, route: Route) -> bool:
+    def try_acquire(self, route: Route) -> Permit | None:
         """Never: every call asks the shared bucket in Redis (`acquire`)."""
-        return False
+        return None
 
-    async def acquire(self, route: Route) -> None:
+    async def acquire(self, route: Route) -> Permit:
         started = self._clock.monotonic()
         call: str | None = None
         if not self._use_fallback():
@@ -352,12 +350,14 @@ class RedisLeakyBucketLimiter:
                         call = await self._take(self.ceiling(route))
                     except RedisUnavailableError as exc:
                         self._lost(exc)
+        permit = Permit()
         if call is None:
-            await self._fallback_limiter().acquire(route)
-            self._fallback_held += 1
-            return
-        self._held.append(call)
-        self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+            permit.fallback = await self._fallback_limiter().acquire(route)
+        else:
+            permit.call = call
+            self._stats.bucket_wait_seconds += self._clock.monotonic() - started
+        self._held += 1
+        return permit
 
     async def _take(self, ceiling: int | None) -> str:
         call = f"{self._tag}:{next(self._ids)}"
@@ -416,7 +416,7 @@ class RedisLeakyBucketLimiter:
 
     # -- after the call ----------------------------------------------------------------
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
@@ -425,22 +425,21 @@ class RedisLeakyBucketLimiter:
             used, capacity = FULL, 0
         else:
             return
-        if self._held:
-            previous = self._report
-            self._report = (used, capacity) if previous is None or used >= previous[0] else previous
+        if permit.call is not None:
+            permit.report = (used, capacity)  # handed to Redis with the call's release
         if self._degraded:
             if self._fallback is not None:
-                self._fallback.observe(status, headers)
-        elif not self._held:
+                self._fallback.observe(permit.fallback or Permit(), status, headers)
+        elif permit.call is None:
             self.bucket.spawn(self.keys, self._args("report", "", used, capacity))
 
-    def release(self) -> None:
-        report, self._report = self._report, None
-        if self._held:
-            used, capacity = report if report is not None else (-1, 0)
-            self.bucket.spawn(self.keys, self._args("report", self._held.pop(), used, capacity))
-        elif self._fallback_held > 0 and self._fallback is not None:
-            self._fallback_held -= 1
-            self._fallback.release()
+    def release(self, permit: Permit) -> None:
+        if permit.call is not None:
+            used, capacity = permit.report if permit.report is not None else (-1, 0)
+            self.bucket.spawn(self.keys, self._args("report", permit.call, used, capacity))
+        elif permit.fallback is not None and self._fallback is not None:
+            self._fallback.release(permit.fallback)
         else:
-            raise RuntimeError("release() without a matching acquire()")
+            raise RuntimeError("release() of a permit this limiter did not give")
+        permit.call = permit.fallback = None  # a second release of it raises
+        self._held -= 1

@@ -22,7 +22,7 @@ from cafe24_async.routes.apis import AuthKind
 class Authoriser:
     """Headers for one API of one mall."""
 
-    __slots__ = ("_fixed", "_kind", "_refresher", "extra")
+    __slots__ = ("_fixed", "_kind", "_last", "_refresher", "extra")
 
     def __init__(
         self, kind: AuthKind, refresher: TokenRefresher, fixed: Mapping[str, str] | None,
@@ -33,12 +33,31 @@ class Authoriser:
         #: The headers of a non-bearer API (None: its credentials are not configured).
         self._fixed = dict(fixed) if fixed is not None else None
         self.extra = dict(extra)
+        #: The headers last made for a bearer token, and that token (made once per token).
+        self._last: tuple[Mapping[str, str], Token] | None = None
 
-    async def headers(self) -> tuple[dict[str, str], Token | None]:
+    def ready(self) -> tuple[Mapping[str, str], Token | None] | None:
+        """`headers()` when nothing needs awaiting (the cached token is fresh, or the API
+        takes no token); None when a token must be loaded or refreshed first."""
+        if self._kind != "bearer":
+            return self._unsigned()
+        token = self._refresher.current()
+        return None if token is None else self._bearer(token)
+
+    async def headers(self) -> tuple[Mapping[str, str], Token | None]:
         """The request headers, and the token they carry (None for non-bearer APIs)."""
-        if self._kind == "bearer":
-            token = self._refresher.current() or await self._refresher.token()
-            return {"Authorization": f"Bearer {token.access_token}", **self.extra}, token
+        if self._kind != "bearer":
+            return self._unsigned()
+        return self._bearer(self._refresher.current() or await self._refresher.token())
+
+    def _bearer(self, token: Token) -> tuple[Mapping[str, str], Token]:
+        """The headers carrying `token`, made once per token (nothing changes them)."""
+        last = self._last
+        if last is None or last[1] is not token:
+            last = self._last = {"Authorization": f"Bearer {token.access_token}", **self.extra}, token
+        return last
+
+    def _unsigned(self) -> tuple[Mapping[str, str], None]:
         if self._fixed is None:
             raise ConfigurationError("the D.Collection API needs dcollection_credentials=(id, secret)")
         return {**self._fixed, **self.extra}, None

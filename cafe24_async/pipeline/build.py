@@ -54,6 +54,8 @@ class PreparedRequest:
     path: str
     query: tuple[tuple[str, str], ...]
     body: dict[str, Any] | None
+    #: The route's parameter tables and names (`route_shape(route)`), carried along.
+    shape: RouteShape
 
 
 @attrs.frozen(slots=True)
@@ -309,9 +311,11 @@ def _path_value(name: str, value: Any, route: Route, integer: bool = False) -> s
     return quote(text, safe="")
 
 
-def bind_path(route: Route, args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+def bind_path(
+    route: Route, args: Sequence[Any], kwargs: dict[str, Any], shape: RouteShape | None = None
+) -> str:
     """Fill the path placeholders from positional args, then by name (removed from kwargs)."""
-    shape = route_shape(route)
+    shape = shape or route_shape(route)
     names = shape.path_params
     if len(args) > len(names):
         raise _fail(
@@ -429,10 +433,10 @@ def prepare(
     """
     shape = route_shape(route)
     if not kwargs and not implicit and not shape.required and route.method not in ("POST", "PUT"):
-        return PreparedRequest(route, bind_path(route, args, {}), (), None)  # path values only
+        return PreparedRequest(route, bind_path(route, args, {}, shape), (), None, shape)  # path values only
     kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)
     extra = _extra_params(kwargs.pop("extra_params", None), route)
-    path = bind_path(route, args, kwargs)
+    path = bind_path(route, args, kwargs, shape)
     many = kwargs.pop("requests", None)
     given = {k: v for k, v in kwargs.items() if v is not None}
     documented, extras = shape.documented, shape.extras
@@ -446,7 +450,7 @@ def prepare(
     _check_codes(route, documented, given, policy)
     _check_date_span(route, given, whole_range)
     if route.method in ("POST", "PUT"):
-        return PreparedRequest(route, path, (), _build_body(route, documented, given, many, extra))
+        return PreparedRequest(route, path, (), _build_body(route, documented, given, many, extra), shape)
     if many is not None:
         raise _fail("requests", f"is only for POST and PUT routes, not {route.method}", route)
     query = tuple(
@@ -457,7 +461,7 @@ def prepare(
         _check_paging(route, route.pagination, given)
     if extra:
         query += tuple((name, _extra_query_value(name, value, route)) for name, value in extra.items())
-    return PreparedRequest(route, path, query, None)
+    return PreparedRequest(route, path, query, None, shape)
 
 
 def _extra_params(value: Any, route: Route) -> dict[str, Any]:

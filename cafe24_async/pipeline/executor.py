@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
 import aiohttp
@@ -37,7 +37,7 @@ from cafe24_async.errors import (
     RateLimitError,
 )
 from cafe24_async.pipeline.authorise import Authoriser
-from cafe24_async.pipeline.build import PreparedRequest, route_shape
+from cafe24_async.pipeline.build import PreparedRequest
 from cafe24_async.pipeline.decode import read_answer, version_error
 from cafe24_async.pipeline.pace import Pacer
 from cafe24_async.pipeline.retry import RAISE, REFRESH, RetryPolicy
@@ -102,11 +102,15 @@ class Executor:
         self.lane, self.secrets = lane, secrets
         self._rng = random.Random()
 
-    async def run(self, prepared: PreparedRequest, timeout: CallTimeout = None,
-                  retry_writes: bool = False) -> Any:
-        """The value of one call; seconds in `timeout` bound the whole call, retries included."""
+    def run(self, prepared: PreparedRequest, timeout: CallTimeout = None,
+            retry_writes: bool = False) -> Coroutine[Any, Any, Any]:
+        """The value of one call, to await; seconds in `timeout` bound the whole call,
+        retries included."""
         if timeout is None or isinstance(timeout, TimeoutSettings):
-            return await self._loop(prepared, timeout, retry_writes)
+            return self._loop(prepared, timeout, retry_writes)  # no wrapper: one frame less per call
+        return self._bounded(prepared, timeout, retry_writes)
+
+    async def _bounded(self, prepared: PreparedRequest, timeout: float, retry_writes: bool) -> Any:
         try:
             async with asyncio.timeout(timeout):
                 return await self._loop(prepared, timeout, retry_writes)
@@ -155,12 +159,15 @@ class Executor:
         """One attempt: (answer, None, token sent) or (None, connection error, token sent)."""
         lifecycle, stats = self.lifecycle, self.stats
         lifecycle.check_open()
-        route, shape = prepared.route, route_shape(prepared.route)
+        route, shape = prepared.route, prepared.shape
         per_request, deadline = (timeout, None) if isinstance(timeout, TimeoutSettings) else (None, timeout)
         debug = log.isEnabledFor(logging.DEBUG)
         queued = self.clock.monotonic() if debug else 0.0
-        async with lane.pacer.slot(route, deadline) as slot:
-            headers, token = await lane.authoriser.headers()
+        pacer = lane.pacer
+        permit = pacer.try_admit(route) or await pacer.admit(route, deadline)
+        try:
+            ready = lane.authoriser.ready()
+            headers, token = ready if ready is not None else await lane.authoriser.headers()
             stats.requests += 1
             stats.by_route[shape.qualified_name] += 1
             sent = self.clock.monotonic() if debug else 0.0
@@ -175,7 +182,9 @@ class Executor:
                     raise ClientClosedError("the Cafe24 client was closed during the call") from None
                 stats.connection_errors += 1
                 return None, exc, token
-            slot.observe(raw.status, raw.headers)
+            pacer.observe(permit, raw.status, raw.headers)
+        finally:
+            pacer.release(permit)
         stats.statuses[raw.status] += 1
         if debug:
             self._log_answer(shape.qualified_name, raw, queued, sent)

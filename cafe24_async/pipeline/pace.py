@@ -1,20 +1,23 @@
 """Pacing as a permit around one request.
 
-    async with pacer.slot(route, deadline) as slot:
+    permit = pacer.try_admit(route) or await pacer.admit(route, deadline)
+    try:
         answer = await send(...)
-        slot.observe(answer.status, answer.headers)
+        pacer.observe(permit, answer.status, answer.headers)
+    finally:
+        pacer.release(permit)
 
-Entering the slot waits for the mall's usage-quota governor (a block pauses
-every call of the mall) and then for the API's limiter (leaky bucket,
-per-second rule, token bucket or fixed window). The slot takes in the rate-limit
-and usage headers of the answer, and gives its place back on every exit,
-cancellation and errors included, exactly once.
+Admission waits for the mall's usage-quota governor (a block pauses every call
+of the mall) and then for the API's limiter (leaky bucket, per-second rule,
+token bucket or fixed window); `try_admit` is the same without waiting, for the
+usual call that finds room (no coroutine to run). The permit takes in the
+rate-limit and usage headers of its answer, and its place is given back on
+every exit, cancellation and errors included, exactly once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
 from cafe24_async.ratelimit.limiter import Limiter
 from cafe24_async.ratelimit.permit import Permit
@@ -34,16 +37,13 @@ class Pacer:
     def __repr__(self) -> str:
         return f"Pacer({self.limiter!r})"
 
-    def slot(self, route: Route, deadline: float | None = None) -> Slot:
-        """A permit for one request of `route`; `deadline` bounds a quota pause (seconds)."""
-        return Slot(self, route, deadline)
-
     def try_admit(self, route: Route) -> Permit | None:
         """`admit` when it would not wait (the usual case): the limiter's permit, or None."""
         return self.limiter.try_acquire(route) if self.quota.try_pass() else None
 
-    async def admit(self, route: Route, deadline: float | None) -> Permit:
-        """Wait until a request may go (no quota block, and room in the limiter); its permit."""
+    async def admit(self, route: Route, deadline: float | None = None) -> Permit:
+        """Wait until a request may go (no quota block, and room in the limiter); its
+        permit. `deadline` (seconds) bounds a quota pause."""
         quota, limiter = self.quota, self.limiter
         while True:
             if not quota.try_pass():
@@ -53,32 +53,11 @@ class Pacer:
                 return permit
             limiter.release(permit)  # a block began while this call waited for the limiter
 
+    def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
+        """Take in the rate-limit and usage headers of the answer to `permit`'s call."""
+        self.limiter.observe(permit, status, headers)
+        self.quota.observe(status, headers)
 
-class Slot:
-    """The permit of one request (an async context manager, released exactly once)."""
-
-    __slots__ = ("_deadline", "_pacer", "_permit", "_route")
-
-    def __init__(self, pacer: Pacer, route: Route, deadline: float | None) -> None:
-        self._pacer, self._route, self._deadline = pacer, route, deadline
-        self._permit: Permit | None = None
-
-    async def __aenter__(self) -> Slot:
-        pacer = self._pacer
-        permit = pacer.try_admit(self._route)
-        self._permit = permit if permit is not None else await pacer.admit(self._route, self._deadline)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        permit, self._permit = self._permit, None
-        if permit is not None:
-            self._pacer.limiter.release(permit)
-
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Take in the answer's rate-limit and usage headers."""
-        if self._permit is None:
-            raise RuntimeError("observe() outside the slot")
-        self._pacer.limiter.observe(self._permit, status, headers)
-        self._pacer.quota.observe(status, headers)
+    def release(self, permit: Permit) -> None:
+        """`permit`'s call is over: give its place back (exactly once per permit)."""
+        self.limiter.release(permit)

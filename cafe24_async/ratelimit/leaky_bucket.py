@@ -25,7 +25,8 @@ This subclass adds what aiolimiter has no public way to do:
   The estimate is a lower bound: out-of-order answers and rounding cannot
   invent another app, so the pace is never held down by one that is not there.
 
-It touches aiolimiter's private `_level`, `_leak`, `_wake_next`, `_waiters` and
+It touches aiolimiter's private `_level`, `_last_check`, `_rate_per_sec`,
+`_leak` (replaced, same arithmetic), `_wake_next`, `_waiters` and
 `_waker_handle`; a test fails if those change in a new aiolimiter release.
 """
 
@@ -63,9 +64,16 @@ class ServerSyncedBucket(AsyncLimiter):
         )
 
     def _leak(self) -> None:
-        super()._leak()
-        if self._level < self.in_flight:
-            self._level = float(self.in_flight)
+        """aiolimiter's drain up to now, never below the calls in flight."""
+        try:
+            now = self._event_loop.time()
+        except AttributeError:  # not used on a loop yet: aiolimiter binds it
+            now = self._loop.time()
+        level = self._level
+        if level:
+            level = max(level - (now - self._last_check) * self._rate_per_sec, 0.0)
+        self._level = level if level >= self.in_flight else float(self.in_flight)
+        self._last_check = now
 
     @property
     def capacity(self) -> float:
@@ -140,8 +148,9 @@ class ServerSyncedBucket(AsyncLimiter):
         self._leak()
         if capacity is not None and capacity >= 1:
             self.max_rate = capacity
-        self.foreign.report(ticket, self._last_check, float(used), self.capacity, self.leak_rate, counted)
-        self._take_level(float(used))
+        used = float(used)
+        self.foreign.report(ticket, self._last_check, used, float(self.max_rate), self.leak_rate, counted)
+        self._take_level(used)
 
     def fill(self, ticket: Ticket | None = None) -> None:
         """A refusal without a report (a bare 429): the bucket is full, and the call
@@ -153,7 +162,9 @@ class ServerSyncedBucket(AsyncLimiter):
     def _take_level(self, used: float) -> None:
         """The server's level is known: drain at what other apps leave, never below it."""
         self.reported = True
-        drain = max(self.leak_rate * MIN_DRAIN_SHARE, self.leak_rate - self.foreign_rate)
+        rate = self.leak_rate
+        foreign = self.foreign.rate(self._last_check, float(self.max_rate), rate)
+        drain = rate - foreign if foreign < rate * (1 - MIN_DRAIN_SHARE) else rate * MIN_DRAIN_SHARE
         self._rate_per_sec = drain
         self.time_period = self.max_rate / drain
         if used > self._level:

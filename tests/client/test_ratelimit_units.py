@@ -27,6 +27,21 @@ def test_aiolimiter_internals_still_there() -> None:
     assert callable(aiolimiter.AsyncLimiter._wake_next)
 
 
+async def test_the_bucket_drains_as_aiolimiter_does_never_below_calls_in_flight() -> None:
+    """ServerSyncedBucket replaces aiolimiter's `_leak` (one call less per answer): same drain."""
+    from cafe24_async.ratelimit.leaky_bucket import ServerSyncedBucket
+
+    ours, theirs = ServerSyncedBucket(40, 2.0), aiolimiter.AsyncLimiter(40, 20.0)
+    for level, elapsed in ((10.0, 1.0), (3.0, 5.0), (0.0, 2.0), (39.5, 0.25)):
+        ours._leak(), theirs._leak()
+        for bucket in (ours, theirs):
+            bucket._level, bucket._last_check = level, bucket._last_check - elapsed
+        ours._leak(), theirs._leak()
+        assert ours._level == pytest.approx(theirs._level, abs=1e-3)
+    ours._level, ours.in_flight = 2.0, 7
+    assert ours.level == 7.0  # calls in flight are not drained before the server has them
+
+
 def test_parse_call_limit() -> None:
     assert parse_call_limit("3/40") == (3, 40)
     assert parse_call_limit(" 12 / 80 ") == (12, 80)

@@ -249,7 +249,7 @@ class Cafe24:
     def mall(self, mall_id: str) -> Mall:
         """The `Mall` for `mall_id` (one per id, cached)."""
         self.check_open()
-        mall = self._malls.get(mall_id)
+        mall = self._malls.get(mall_id) if isinstance(mall_id, str) else None
         if mall is None:
             if not isinstance(mall_id, str) or not MALL_ID.fullmatch(mall_id):
                 raise ConfigurationError(

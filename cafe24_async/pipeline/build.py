@@ -296,7 +296,10 @@ def _path_value(name: str, value: Any, route: Route, integer: bool = False) -> s
     if integer and type(value) is not int:  # a documented whole number: "abc" is refused here
         value = whole_number(name, value, route, 0)
     if type(value) is int:  # the common case: digits (and '-') need no other check or quoting
-        text = _number_text(name, value, route)
+        try:
+            text = int.__repr__(value)
+        except ValueError:  # longer than Python's 4300-digit str() limit
+            raise _fail(name, "is too large a number", route) from None
         if len(text) > 200:
             raise _fail(name, "must be at most 200 characters", route)
         return text
@@ -441,6 +444,8 @@ def prepare(
     given = {k: v for k, v in kwargs.items() if v is not None}
     documented, extras = shape.documented, shape.extras
     for name in [n for n in given if n not in documented and n not in extras]:
+        if not isinstance(name, str):
+            raise _fail(repr(name), "is not a parameter name (names are text)", route)
         extra[name] = given.pop(name)
         _undocumented(route, shape, name, policy)
     if many is None:
@@ -568,6 +573,8 @@ def with_body_records(route: Route, params: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError("request", "must be a dict or a typed record", where)
         check_write(route, body)
         fields = unstructure(body) if isinstance(body, Record) else dict(body)
+        if not all(isinstance(name, str) for name in fields):
+            raise ValidationError("request", "must name its fields with text", f"{route.method} {route.path}")
         params = {**{k: v for k, v in fields.items() if v is not None}, **params}
     many = params.get("requests")
     if isinstance(many, (list, tuple)) and any(isinstance(item, Record) for item in many):

@@ -185,3 +185,32 @@ async def test_unknown_route_is_a_library_error(live: tuple[Sandbox, Cafe24]) ->
     _, api = live
     with pytest.raises(Cafe24Error, match="no documented route"):
         await api.mall("acme").call("GET", "/api/v2/admin/nothing")
+
+
+async def test_field_and_parameter_names_that_are_not_text_are_refused_before_sending(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    """A body record or a parameter table keyed by a non-text name is a ValidationError
+    naming the rule (it once escaped as a TypeError from the name suggestions)."""
+    from cafe24_async.routes import find_route
+
+    sb = await make_sandbox(malls=("acme",))
+    mall = (await make_client(sb)).mall("acme")
+    with pytest.raises(ValidationError, match="request: must name its fields with text"):
+        await mall.admin.apps.update(request={0: False})
+    route = find_route("GET", "/api/v2/admin/products")
+    with pytest.raises(ValidationError, match="is not a parameter name"):
+        mall.prepare(route, (), {1: "x"})
+    assert sb.stats("acme").requests == 0
+
+
+async def test_a_mall_id_that_cannot_be_a_key_is_a_configuration_error(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    """`api.mall([])` (or an export given `malls=([],)`) once escaped as a TypeError."""
+    from cafe24_async import ConfigurationError
+
+    api = await make_client(await make_sandbox(malls=("acme",)))
+    for bad in ([], {}, {"a"}):
+        with pytest.raises(ConfigurationError, match="invalid mall id"):
+            api.mall(bad)  # type: ignore[arg-type]

@@ -26,7 +26,9 @@ client. Target: >= 0.90.
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
+import pstats
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -56,6 +58,17 @@ async def _timed(
     wall = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def _calls_per_request(call: Callable[[int], Awaitable[Any]], concurrency: int) -> float:
+    """Python function calls (aiohttp's, asyncio's, the library's, builtins) per request:
+    a count that does not depend on the machine's speed or load."""
+    requests = concurrency * 50
+    profile = cProfile.Profile()
+    profile.enable()
+    await _timed(call, requests, concurrency)
+    profile.disable()
+    return float(pstats.Stats(profile).total_calls) / requests  # type: ignore[attr-defined]
 
 
 async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, float]:
@@ -99,6 +112,8 @@ async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, flo
                     wall, cpu = await _timed(call, requests, concurrency)
                     walls[name] = min(walls[name], wall)
                     cpus[name] = min(cpus[name], cpu)
+            calls_bare = await _calls_per_request(bare, concurrency)
+            calls_library = await _calls_per_request(library, concurrency)
             jsonio.loads = fast
             await session.close()
             done = (requests // concurrency) * concurrency
@@ -110,6 +125,8 @@ async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, flo
                 "bare_cpu_us": cpus["bare"] / done * 1e6,
                 "library_cpu_us": cpus["library"] / done * 1e6,
                 "ratio": cpus["bare"] / cpus["library"],
+                "bare_calls": calls_bare,
+                "library_calls": calls_library,
             }
             if "speed" in cpus:
                 result["speed_cpu_us"] = cpus["speed"] / done * 1e6
@@ -126,7 +143,8 @@ def run(quick: bool = False) -> list[Row]:
         f"client CPU per request {lib_us:.0f} µs vs {bare_us:.0f} µs, i.e. "
         f"{1e6 / lib_us:,.0f} vs {1e6 / bare_us:,.0f} req per CPU-second; wall clock "
         f"{result['library_rps']:,.0f} vs {result['bare_rps']:,.0f} req/s ({result['wall_ratio']:.2f}); "
-        f"{concurrency} in flight, best of {rounds} alternating rounds of {int(result['requests']):,}"
+        f"{concurrency} in flight, best of {rounds} alternating rounds of {int(result['requests']):,}; "
+        f"function calls per request {result['library_calls']:.0f} vs {result['bare_calls']:.0f}"
     )
     limit = (
         f"the library spends {lib_us - bare_us:.0f} µs of CPU per request beside aiohttp's "

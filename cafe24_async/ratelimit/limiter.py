@@ -90,7 +90,8 @@ class FirstReportGate:
     def __init__(self, bucket: ServerSyncedBucket) -> None:
         self._bucket = bucket
         self._lock = asyncio.Lock()
-        self._probing = False
+        #: True while the probing call is out (its answer will tell the level).
+        self.probing = False
 
     async def enter(self) -> None:
         if self._bucket.reported:
@@ -99,11 +100,11 @@ class FirstReportGate:
         if self._bucket.reported:
             self._lock.release()
         else:
-            self._probing = True  # held until this call's answer is in
+            self.probing = True  # held until this call's answer is in
 
     def leave(self) -> None:
-        if self._probing:
-            self._probing = False
+        if self.probing:
+            self.probing = False
             self._lock.release()
 
 
@@ -170,7 +171,9 @@ class LeakyBucketLimiter(_BucketLimiter):
         window = self.window
         if window is not None and not window.try_acquire():
             return None
-        ticket = self.bucket.try_take(ceiling=self.settings.route_ceiling(route))
+        # Most routes print no Request Limit: no ceiling to work out for them.
+        ceiling = None if route.request_limit is None else self.settings.route_ceiling(route)
+        ticket = self.bucket.try_take(ceiling)
         if ticket is None:
             if window is not None:
                 window.cancel()
@@ -205,7 +208,7 @@ class LeakyBucketLimiter(_BucketLimiter):
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
-            self._sync(permit, status, used, capacity)
+            self.bucket.sync(used, capacity, counted=status != 429, ticket=permit.ticket)
             stats = self._stats
             stats.server_level, stats.server_capacity = used, capacity
         elif status == 429:
@@ -214,7 +217,9 @@ class LeakyBucketLimiter(_BucketLimiter):
     def release(self, permit: Permit) -> None:
         if permit.windowed and self.window is not None:
             self.window.release()
-        self._leave()
+        self.bucket.release()
+        if self._gate.probing:
+            self._gate.leave()
 
 
 class TokenBucketLimiter(_BucketLimiter):

@@ -71,6 +71,59 @@ async def _calls_per_request(call: Callable[[int], Awaitable[Any]], concurrency:
     return float(pstats.Stats(profile).total_calls) / requests  # type: ignore[attr-defined]
 
 
+class _AnswerFromMemory:
+    """Stands in for the aiohttp session: every request gets the same answer at once,
+    so what is timed is the library's own code and nothing of aiohttp's."""
+
+    closed = False
+
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self._answer = _Answer(status, headers, body)
+
+    def request(self, *args: Any, **kwargs: Any) -> _Answer:
+        return self._answer
+
+    async def close(self) -> None:
+        return None
+
+
+class _Answer:
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status, self.headers, self._body = status, headers, body
+
+    async def __aenter__(self) -> _Answer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def read(self) -> bytes:
+        return self._body
+
+
+async def _own_cpu_us(api: Any, mall: Any, rounds: int, calls: int = 5000) -> float:
+    """The library's CPU per `products.get` beyond the `json.loads` bare aiohttp also does,
+    answered from memory (best of `rounds`)."""
+    answer = await api.session.get(mall.base_url + "/api/v2/admin/products/1", headers={
+        "Authorization": f"Bearer {(await api.token_store.load(MALL)).access_token}"})
+    body = await answer.read()
+    real, api._session = api._session, _AnswerFromMemory(answer.status, answer.headers, body)
+    try:
+        best, decode = float("inf"), float("inf")
+        for _ in range(rounds):
+            cpu = time.process_time()
+            for _ in range(calls):
+                await mall.admin.products.get(1)
+            best = min(best, (time.process_time() - cpu) / calls * 1e6)
+            cpu = time.process_time()
+            for _ in range(calls):
+                json.loads(body)
+            decode = min(decode, (time.process_time() - cpu) / calls * 1e6)
+        return best - decode
+    finally:
+        api._session = real
+
+
 async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, float]:
     with serve("synthetic", records=PRODUCTS) as server:
         api = await client_for(
@@ -112,6 +165,8 @@ async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, flo
                     wall, cpu = await _timed(call, requests, concurrency)
                     walls[name] = min(walls[name], wall)
                     cpus[name] = min(cpus[name], cpu)
+            jsonio.loads = jsonio.loads_standard
+            own_us = await _own_cpu_us(api, mall, rounds)
             calls_bare = await _calls_per_request(bare, concurrency)
             calls_library = await _calls_per_request(library, concurrency)
             jsonio.loads = fast
@@ -125,6 +180,7 @@ async def measure(requests: int, rounds: int, concurrency: int) -> dict[str, flo
                 "bare_cpu_us": cpus["bare"] / done * 1e6,
                 "library_cpu_us": cpus["library"] / done * 1e6,
                 "ratio": cpus["bare"] / cpus["library"],
+                "own_cpu_us": own_us,
                 "bare_calls": calls_bare,
                 "library_calls": calls_library,
             }
@@ -173,6 +229,17 @@ def run(quick: bool = False) -> list[Row]:
             f"client CPU per request {speed_us:.0f} µs vs {bare_us:.0f} µs (bare decodes with json.loads); "
             f"same run and rounds as row 3",
         ))
+    budget = bare_us * (1 / TARGET - 1)
+    rows.append(row(
+        "3c. The library's own CPU per products.get beyond json.loads, answered from memory (µs)",
+        f"{result['own_cpu_us']:.0f}",
+        f"<= {budget:.0f} (what {TARGET:.2f} of bare aiohttp leaves)",
+        result["own_cpu_us"] <= budget,
+        "the same call with the session replaced by an answer kept in memory (standard json decoder): "
+        "validation, pacing and its estimate of other apps, the token, counters and unwrapping, "
+        "with no aiohttp and no network; in a real run the same code costs more (caches are shared "
+        "with aiohttp and the event loop)",
+    ))
     return rows
 
 

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import random
 import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from cafe24_async.sandbox import generate
 from cafe24_async.sandbox.changes import ORDER_STEPS, advance_order, touch
@@ -122,15 +124,23 @@ class Drift(_Changing):
         self.applied.append(("orders", record["order_id"], moment))
 
 
+_C = TypeVar("_C", bound=_Changing)
+
+
+def _one_per(owner: Any, made: weakref.WeakKeyDictionary[Any, _C], make: Callable[[Any], _C]) -> _C:
+    """The changer of `owner`, made on first use (its changes are due from then on)."""
+    found = made.get(owner)
+    if found is None:
+        found = made[owner] = make(owner)
+    return found
+
+
 _DRIFTS: weakref.WeakKeyDictionary[Dataset, Drift] = weakref.WeakKeyDictionary()
 
 
 def drift_of(dataset: Dataset) -> Drift:
     """The drift of one mall's data (made on first use: changes are due from then on)."""
-    found = _DRIFTS.get(dataset)
-    if found is None:
-        found = _DRIFTS[dataset] = Drift(dataset)
-    return found
+    return _one_per(dataset, _DRIFTS, Drift)
 
 
 def settle(dataset: Dataset) -> None:
@@ -162,10 +172,7 @@ _PARTNER_DRIFTS: weakref.WeakKeyDictionary[PartnerData, PartnerDrift] = weakref.
 
 def partner_drift_of(partner: PartnerData) -> PartnerDrift:
     """The drift of the D.Collection data (made on first use: changes are due from then on)."""
-    found = _PARTNER_DRIFTS.get(partner)
-    if found is None:
-        found = _PARTNER_DRIFTS[partner] = PartnerDrift(partner)
-    return found
+    return _one_per(partner, _PARTNER_DRIFTS, PartnerDrift)
 
 
 def settle_partner(partner: PartnerData) -> None:

@@ -341,23 +341,30 @@ class RedisLeakyBucketLimiter:
         return None
 
     async def acquire(self, route: Route) -> Permit:
-        started = self._clock.monotonic()
-        call: str | None = None
-        if not self._use_fallback():
-            async with self._queue:
-                if not self._use_fallback():
-                    try:
-                        call = await self._take(self.ceiling(route))
-                    except RedisUnavailableError as exc:
-                        self._lost(exc)
         permit = Permit()
-        if call is None:
+        permit.call = await self._shared_turn(route)
+        if permit.call is None:  # Redis is lost: the in-process bucket paces (and counts its wait)
             permit.fallback = await self._fallback_limiter().acquire(route)
-        else:
-            permit.call = call
-            self._stats.bucket_wait_seconds += self._clock.monotonic() - started
         self._held += 1
         return permit
+
+    async def _shared_turn(self, route: Route) -> str | None:
+        """The call's id once the bucket in Redis lets it through; None while Redis is lost."""
+        if self._use_fallback():
+            return None
+        stats = self._stats
+        started = stats.wait_began(self._clock.monotonic())
+        try:
+            async with self._queue:
+                if self._use_fallback():
+                    return None
+                try:
+                    return await self._take(self.ceiling(route))
+                except RedisUnavailableError as exc:
+                    self._lost(exc)
+                    return None
+        finally:
+            stats.wait_ended(started, self._clock.monotonic())
 
     async def _take(self, ceiling: int | None) -> str:
         call = f"{self._tag}:{next(self._ids)}"

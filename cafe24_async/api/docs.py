@@ -161,11 +161,17 @@ def namespace_doc(
         actions.append((action, route))
         if route.pagination is not None and action.startswith("list"):
             actions.append(("iterate" + action[4:], route))
+        if action == "list" and route.changes is not None:
+            actions.append(("iterate_changes", route))
     if actions:
         lines += ["", "Actions (coroutines: `await` them; `iterate...` are async iterators, every record):"]
         for name, route in actions:
             summary = route.summary or ""
-            lines.append(f"    {call_text(route, owner, name).removeprefix(where + '.')}")
+            text = call_text(route, owner, name).removeprefix(where + ".")
+            if name == "iterate_changes":  # its own keyword: the moment changes are read from
+                head = text[:-1]
+                text = head + ("" if head.endswith("(") else ", ") + "since=...)"
+            lines.append(f"    {text}")
             lines.append(f"        {route.method} {route.path}" + (f"  {summary}" if summary else ""))
         lines += ["", f"help({where}.<action>) shows every parameter with its rules and the call options."]
     below = sorted(children)

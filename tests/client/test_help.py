@@ -26,6 +26,8 @@ async def test_help_on_a_namespace_lists_its_actions_and_children() -> None:
         assert line in text, line
     assert "Namespaces below:" in text and "variants" in text
     assert "help(mall.admin.products.<action>)" in text
+    assert "iterate_changes(since=...)" in text  # on the lists that can tell what changed
+    assert "iterate_changes" not in render(mall.admin.products.variants)
     variants = render(mall.admin.products.variants.inventories)
     assert "get(product_no, variant_code)" in variants
     assert "api.dcollection.products" in render(api.dcollection.products)

@@ -14,11 +14,10 @@ below them:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from cafe24_async.bulk.errors import BulkOutputError, JournalBusyError
+from cafe24_async.durable import fsync_folder, replace_file
 from cafe24_async.pidlock import PidLock, still_at
 
 __all__ = ["JournalLock", "fsync_folder", "still_at", "write_atomically"]
@@ -38,29 +37,9 @@ class JournalLock(PidLock):
         return BulkOutputError(f"cannot lock {self.journal} ({self.path}): {error.strerror or error}")
 
 
-def fsync_folder(folder: Path) -> None:
-    """Make a file created or renamed in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data`, durably (`BulkOutputError` if it cannot)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_folder(path.parent)
+        replace_file(path, data)
     except OSError as exc:
         raise BulkOutputError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from cafe24_async.celery.partition import Partition, check_run
 from cafe24_async.celery.runner import PartitionPaths, read_result
+from cafe24_async.durable import replace_with
 from cafe24_async.export.errors import ExportError
 from cafe24_async.export.output import output_errors
 
@@ -47,18 +48,12 @@ def combine(
     if unfinished:
         raise ExportError(f"{len(unfinished)} partitions are not done: {', '.join(unfinished[:10])}")
     target = Path(out)
+
+    def copy_partitions(sink: BinaryIO) -> None:
+        for partition in partitions:
+            with open(PartitionPaths.of(root, run, partition).output, "rb") as source:
+                shutil.copyfileobj(source, sink)
+
     with output_errors(str(target)):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as sink:
-                for partition in partitions:
-                    with open(PartitionPaths.of(root, run, partition).output, "rb") as source:
-                        shutil.copyfileobj(source, sink)
-                sink.flush()
-                os.fsync(sink.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_with(target, copy_partitions)
     return records

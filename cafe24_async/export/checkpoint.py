@@ -12,14 +12,13 @@ same file is refused instead of mixed in. A damaged checkpoint is a
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from cafe24_async.durable import read_json, replace_file
 from cafe24_async.export.errors import CheckpointError
 from cafe24_async.export.output import EMPTY, Mark, output_errors
 from cafe24_async.paging import Cursor
@@ -59,44 +58,13 @@ class Checkpoint:
     @classmethod
     def load(cls, path: Path) -> Checkpoint | None:
         """The checkpoint at `path`, None when there is none, `CheckpointError` when damaged."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except UnicodeDecodeError:
-            raise CheckpointError(path, "not UTF-8 text") from None
-        except OSError as exc:
-            raise CheckpointError(path, f"cannot be read: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            raise CheckpointError(path, "not JSON") from None
-        return _parse(path, data)
+        data = read_json(path, lambda problem: CheckpointError(path, problem))
+        return None if data is None else _parse(path, data)
 
     def save(self, path: Path) -> None:
         """Replace the checkpoint at `path` atomically and durably (`OutputError` if it cannot)."""
         with output_errors(f"the checkpoint {path}"):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(self.to_json())
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            replace_file(path, self.to_json().encode("utf-8"))
 
 
 def _parse(path: Path, data: Any) -> Checkpoint:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from cafe24_async.durable import fsync_folder
 from cafe24_async.errors import ValidationError
 from cafe24_async.export.arguments import typed_params
 from cafe24_async.export.errors import ExportError, OutputBusyError, OutputError
@@ -55,7 +56,7 @@ from cafe24_async.paging.changes import changes_of, incremental_routes
 from cafe24_async.paging.keyset import with_key_field
 from cafe24_async.routes.route import Route
 from cafe24_async.sync.reads import MallRead, check_plan, plan_read, read_mall
-from cafe24_async.sync.state import Cursor, SyncState, fsync_folder, run_lock, updating
+from cafe24_async.sync.state import Cursor, SyncState, run_lock, updating
 
 if TYPE_CHECKING:
     from cafe24_async.client import Cafe24

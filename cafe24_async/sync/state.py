@@ -24,7 +24,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import attrs
 
 from cafe24_async.dates import in_korea
+from cafe24_async.durable import read_json, replace_file
 from cafe24_async.export.errors import ExportError
 from cafe24_async.export.lock import OutputLock
 from cafe24_async.export.output import output_errors
@@ -92,19 +92,8 @@ class SyncState:
     @classmethod
     def load(cls, path: Path) -> SyncState:
         """The state at `path` (empty when there is none); `StateError` when damaged."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls()
-        except UnicodeDecodeError:
-            raise StateError(path, "not UTF-8 text") from None
-        except OSError as exc:
-            raise StateError(path, f"cannot be read: {exc.strerror or exc}") from None
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            raise StateError(path, "not JSON") from None
-        return _parse(path, data)
+        data = read_json(path, lambda problem: StateError(path, problem))
+        return cls() if data is None else _parse(path, data)
 
     def save(self, path: Path) -> None:
         """Replace the file at `path` atomically and durably (`OutputError` if it cannot)."""
@@ -148,28 +137,7 @@ def _cursor(path: Path, where: str, raw: Any) -> Cursor:
 def atomic_write(path: Path, text: str) -> None:
     """`text` in place of `path`, all or nothing, durable once this returns."""
     with output_errors(f"the sync state {path}"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (where the system allows opening a folder)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        replace_file(path, text.encode("utf-8"))
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ def parse_call_limit(value: str | None) -> tuple[int, int] | None:
         return None
     used, sep, capacity = value.partition("/")
     try:
-        u, c = int(used.strip()), int(capacity.strip())
+        u, c = int(used), int(capacity)  # int() allows the spaces around each number
     except ValueError:
         return None
     if not sep or c < 1 or u < 0:

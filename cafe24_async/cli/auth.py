@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from cafe24_async.auth.token import Token, mask
-from cafe24_async.cli.common import EXIT_OK, add_credentials, make_client, run_async
+from cafe24_async.cli.common import EXIT_OK, UsageError, add_credentials, make_client, run_async
 from cafe24_async.errors import ReauthorizeError
 
 
@@ -21,7 +21,9 @@ def register(sub: Any) -> None:
     url.add_argument("--scope", action="append", required=True)
     url.add_argument("--state")
     exchange = auth_sub.add_parser("exchange", help="trade an authorization code for tokens")
-    exchange.add_argument("code")
+    exchange.add_argument("code", nargs="?", help="the code from the redirect's ?code=")
+    exchange.add_argument("--code", dest="code_option", metavar="CODE",
+                          help="the same, for a code that starts with '-' (--code=CODE)")
     exchange.add_argument("--mall", required=True)
     exchange.add_argument("--redirect-uri", required=True)
     refresh = auth_sub.add_parser("refresh", help="refresh the stored token now")
@@ -53,7 +55,7 @@ async def cmd_auth(args: argparse.Namespace) -> int:
             print(f"state: {state}", file=sys.stderr)
             return EXIT_OK
         if args.auth_command == "exchange":
-            token = await api.exchange_code(args.mall, args.code, args.redirect_uri)
+            token = await api.exchange_code(args.mall, _code(args), args.redirect_uri)
         elif args.auth_command == "refresh":
             current = await api.token_store.load(args.mall)
             if current is None:
@@ -66,3 +68,15 @@ async def cmd_auth(args: argparse.Namespace) -> int:
             token = stored
         print(json.dumps(token_summary(args.mall, token), indent=2))
         return EXIT_OK
+
+
+def _code(args: argparse.Namespace) -> str:
+    """The authorization code, given as CODE or as --code=CODE (a code may start with '-',
+    which the command line would otherwise read as an option)."""
+    given: list[str] = [c for c in (args.code, args.code_option) if c is not None]
+    if not given:
+        raise UsageError("auth exchange needs the authorization code: CODE, or --code=CODE "
+                         "when it starts with '-'")
+    if len(given) == 2 and given[0] != given[1]:
+        raise UsageError("auth exchange: two different codes given (CODE and --code)")
+    return given[0]

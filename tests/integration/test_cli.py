@@ -33,7 +33,8 @@ async def test_auth_flow_and_call(make_sandbox: SandboxFactory, tmp_path: Path) 
     assert url.returncode == 0, url.stderr
     async with aiohttp.ClientSession() as http, http.get(url.stdout.strip(), allow_redirects=False) as resp:
         code = resp.headers["Location"].split("code=")[1].split("&")[0]
-    exchanged = await asyncio.to_thread(cli, "auth", "exchange", code, "--mall", "acme",
+    # --code=CODE: the sandbox's codes, like any URL-safe token, may start with '-'
+    exchanged = await asyncio.to_thread(cli, "auth", "exchange", f"--code={code}", "--mall", "acme",
                                         "--redirect-uri", sb.config.redirect_uri, env=env)
     assert exchanged.returncode == 0, exchanged.stderr
     stored = await FileTokenStore(tokens).load("acme")
@@ -104,3 +105,35 @@ def test_resources_lists_exportable_routes() -> None:
     assert result.returncode == 0
     names = {line.split()[0] for line in result.stdout.splitlines()}
     assert {"products", "orders", "customersprivacy", "front.products", "analytics.visitors.view"} <= names
+
+
+async def test_auth_exchange_takes_a_code_that_starts_with_a_dash(
+    make_sandbox: SandboxFactory, tmp_path: Path
+) -> None:
+    """A code like "-6uIc..." was read as an unknown option (exit 2): `--code=CODE` takes it,
+    the positional form still works for the others, and no code at all names the way out."""
+    sb = await make_sandbox(malls=("acme",))
+    env = {"CAFE24_CLIENT_ID": sb.config.client_id, "CAFE24_CLIENT_SECRET": sb.config.client_secret,
+           "CAFE24_TOKEN_FILE": str(tmp_path / "tokens.json"), "CAFE24_BASE_URL": sb.base_url}
+    url = await asyncio.to_thread(cli, "auth", "url", "--mall", "acme", "--redirect-uri",
+                                  sb.config.redirect_uri, "--scope", "mall.read_product", env=env)
+    dashed: str | None = None
+    plain: str | None = None
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2000):  # a URL-safe code starts with '-' once in 64, on average
+            async with http.get(url.stdout.strip(), allow_redirects=False) as resp:
+                code = resp.headers["Location"].split("code=")[1].split("&")[0]
+            if code.startswith("-"):
+                dashed = dashed or code
+            else:
+                plain = plain or code
+            if dashed and plain:
+                break
+    assert dashed is not None and plain is not None
+    for args in ((f"--code={dashed}",), (plain,)):
+        done = await asyncio.to_thread(cli, "auth", "exchange", *args, "--mall", "acme",
+                                       "--redirect-uri", sb.config.redirect_uri, env=env)
+        assert done.returncode == 0, done.stderr
+    missing = await asyncio.to_thread(cli, "auth", "exchange", "--mall", "acme",
+                                      "--redirect-uri", sb.config.redirect_uri, env=env)
+    assert missing.returncode == 2 and "--code=CODE" in missing.stderr

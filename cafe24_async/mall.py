@@ -160,9 +160,7 @@ class Mall:
         if timeout is not None and not isinstance(timeout, TimeoutSettings):
             timeout = check_seconds("timeout", timeout, _where(prepared.route))
         value = await self.executor.run(prepared, timeout, retry_writes)
-        if typed is None:
-            typed = self.context.typed
-        return structure_value(prepared.route, value) if typed else value
+        return structure_value(prepared.route, value) if self.typed(typed) else value
 
     async def call(self, method: str, path: str, /, *args: Any, **params: Any) -> Any:
         """Call any route by its documented method and path, e.g.

@@ -93,10 +93,9 @@ class TokenRefresher:
         None (then `token()` loads or refreshes one). Never waits: the request path's
         shortcut."""
         cached = self._token
-        if cached is None:
-            return None
-        left = (cached.expires_at - self._clock.now()).total_seconds()  # Token.seconds_left, inline
-        return cached if left > self.refresh_margin else None
+        if cached is not None and self._left(cached) > self.refresh_margin:
+            return cached
+        return None
 
     async def token(self) -> Token:
         """A token valid for at least `refresh_margin` seconds (or the best still valid)."""

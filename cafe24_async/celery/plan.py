@@ -59,12 +59,7 @@ def plan(
     if window_days is not None and (isinstance(window_days, bool) or not isinstance(window_days, int)
                                     or window_days < 1):
         raise ValidationError("window_days", "must be None or a whole number of days, at least 1", "plan")
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(resources))
-    if unknown:
-        raise ExportError(f"params given for resources not planned: {', '.join(unknown)}")
-    if format not in EXTENSIONS:
-        raise ExportError(f"unknown format {format!r}: use one of {', '.join(EXTENSIONS)}")
+    params = _planned_params(params, resources, format)
     checker = Cafe24("plan-check")  # builds and checks requests; never sends one
     partitions: list[Partition] = []
     for resource in resources:
@@ -108,12 +103,7 @@ def plan_sync(
     malls = _names("malls", malls)
     resources = _names("resources", resources)
     first = _day("since", since).isoformat() if since is not None else None
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(resources))
-    if unknown:
-        raise ExportError(f"params given for resources not planned: {', '.join(unknown)}")
-    if format not in EXTENSIONS:
-        raise ExportError(f"unknown format {format!r}: use one of {', '.join(EXTENSIONS)}")
+    params = _planned_params(params, resources, format)
     checker = Cafe24("plan-check")
     partitions: list[Partition] = []
     for resource in resources:
@@ -173,3 +163,14 @@ def _windows(first: date, last: date, days: int | None) -> list[tuple[str | None
         windows.append((start.isoformat(), end.isoformat()))
         start = end + timedelta(days=1)
     return windows
+
+
+def _planned_params(params: Any, resources: Sequence[str], format: str) -> dict[str, Any]:
+    """The per-resource params, each for a planned resource, and a known output format."""
+    planned: dict[str, Any] = dict(params or {})
+    unknown = sorted(set(planned) - set(resources))
+    if unknown:
+        raise ExportError(f"params given for resources not planned: {', '.join(unknown)}")
+    if format not in EXTENSIONS:
+        raise ExportError(f"unknown format {format!r}: use one of {', '.join(EXTENSIONS)}")
+    return planned

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -157,17 +157,9 @@ class ExportRun:
             await self.queue.put((mall_id, None))
             return
         cursor = Cursor.from_dict(state.cursor) if state.cursor else None
-        spec = self.plan.spec
-        try:
-            async for page in read_pages(self.plan.malls[mall_id], self.plan.route, (), dict(spec.params),
-                                         concurrency=concurrency, resume=cursor):
-                await self.queue.put((mall_id, page))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # reported with its mall; the other malls go on
-            await self.queue.put((mall_id, exc))
-            return
-        await self.queue.put((mall_id, None))
+        pages = read_pages(self.plan.malls[mall_id], self.plan.route, (), dict(self.plan.spec.params),
+                           concurrency=concurrency, resume=cursor)
+        await feed(self.queue, mall_id, pages)
 
     async def consume(self, active: int, interval: float, show: Callable[[bool], None]) -> None:
         """Write pages as they come until every reader is done or failed."""
@@ -253,3 +245,17 @@ def _bucket_state(mall: Mall, route: Route) -> tuple[float, float]:
     bucket = getattr(limiter, "bucket", None)
     capacity = float(bucket.capacity) if bucket is not None else float(getattr(limiter, "limit", 0))
     return limiter.level, capacity
+
+
+async def feed(queue: asyncio.Queue[Item], mall_id: str, pages: AsyncIterator[Page]) -> None:
+    """Put every page of one mall on `queue`, then None; or the error that stopped it (the
+    other malls go on, and the writer reports it with its mall)."""
+    try:
+        async for page in pages:
+            await queue.put((mall_id, page))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        await queue.put((mall_id, exc))
+        return
+    await queue.put((mall_id, None))

@@ -30,9 +30,9 @@ class Authoriser:
     ) -> None:
         self._kind = kind
         self._refresher = refresher
-        #: The headers of a non-bearer API (None: its credentials are not configured).
-        self._fixed = dict(fixed) if fixed is not None else None
         self.extra = dict(extra)
+        #: The headers of a non-bearer API, whole (None: its credentials are not configured).
+        self._fixed = {**fixed, **self.extra} if fixed is not None else None
         #: The headers last made for a bearer token, and that token (made once per token).
         self._last: tuple[Mapping[str, str], Token] | None = None
 
@@ -60,7 +60,7 @@ class Authoriser:
     def _unsigned(self) -> tuple[Mapping[str, str], None]:
         if self._fixed is None:
             raise ConfigurationError("the D.Collection API needs dcollection_credentials=(id, secret)")
-        return {**self._fixed, **self.extra}, None
+        return self._fixed, None
 
     async def after_rejection(self, rejected: Token) -> None:
         """The server answered 401 to `rejected`: refresh, unless someone already has."""

@@ -296,10 +296,7 @@ def _path_value(name: str, value: Any, route: Route, integer: bool = False) -> s
     if integer and type(value) is not int:  # a documented whole number: "abc" is refused here
         value = whole_number(name, value, route, 0)
     if type(value) is int:  # the common case: digits (and '-') need no other check or quoting
-        try:
-            text = int.__repr__(value)
-        except ValueError:  # longer than Python's 4300-digit str() limit
-            raise _fail(name, "is too large a number", route) from None
+        text = _number_text(name, value, route)
         if len(text) > 200:
             raise _fail(name, "must be at most 200 characters", route)
         return text

@@ -90,8 +90,7 @@ class FirstReportGate:
     def __init__(self, bucket: ServerSyncedBucket) -> None:
         self._bucket = bucket
         self._lock = asyncio.Lock()
-        #: True while the probing call is out (its answer will tell the level).
-        self.probing = False
+        self._probing = False
 
     async def enter(self) -> None:
         if self._bucket.reported:
@@ -100,11 +99,11 @@ class FirstReportGate:
         if self._bucket.reported:
             self._lock.release()
         else:
-            self.probing = True  # held until this call's answer is in
+            self._probing = True  # held until this call's answer is in
 
     def leave(self) -> None:
-        if self.probing:
-            self.probing = False
+        if self._probing:
+            self._probing = False
             self._lock.release()
 
 
@@ -208,7 +207,7 @@ class LeakyBucketLimiter(_BucketLimiter):
         reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
         if reported is not None:
             used, capacity = reported
-            self.bucket.sync(used, capacity, counted=status != 429, ticket=permit.ticket)
+            self._sync(permit, status, used, capacity)
             stats = self._stats
             stats.server_level, stats.server_capacity = used, capacity
         elif status == 429:
@@ -217,9 +216,7 @@ class LeakyBucketLimiter(_BucketLimiter):
     def release(self, permit: Permit) -> None:
         if permit.windowed and self.window is not None:
             self.window.release()
-        self.bucket.release()
-        if self._gate.probing:
-            self._gate.leave()
+        self._leave()
 
 
 class TokenBucketLimiter(_BucketLimiter):

@@ -46,6 +46,7 @@ from cafe24_async.durable import fsync_folder
 from cafe24_async.errors import ValidationError
 from cafe24_async.export.arguments import typed_params
 from cafe24_async.export.errors import ExportError, OutputBusyError, OutputError
+from cafe24_async.export.job import feed
 from cafe24_async.export.lock import OutputLock
 from cafe24_async.export.output import Output, output_errors, output_format
 from cafe24_async.export.report import Baseline, ExportReport
@@ -256,15 +257,8 @@ class SyncRun:
         self.queue: asyncio.Queue[tuple[str, Page | BaseException | None]] = asyncio.Queue(maxsize=16)
 
     async def read(self, mall_id: str) -> None:
-        try:
-            async for page in read_mall(self.route, self.reads[mall_id], self.params, self.concurrency):
-                await self.queue.put((mall_id, page))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # reported with its mall; the other malls go on
-            await self.queue.put((mall_id, exc))
-            return
-        await self.queue.put((mall_id, None))
+        await feed(self.queue, mall_id, read_mall(self.route, self.reads[mall_id], self.params,
+                                                  self.concurrency))
 
     async def write(self, output: str, fmt: str) -> ExportReport:
         """Every mall's pages into the output, published whole; the run's report."""

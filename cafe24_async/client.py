@@ -29,6 +29,7 @@ from cafe24_async.auth.token import Token
 from cafe24_async.backoff import RetrySettings
 from cafe24_async.clock import Clock, SystemClock
 from cafe24_async.context import Credentials, MallContext
+from cafe24_async.deadlines import Deadlines
 from cafe24_async.errors import ClientClosedError, ConfigurationError
 from cafe24_async.mall import Mall
 from cafe24_async.pipeline.build import POLICIES, UnknownParams
@@ -162,6 +163,9 @@ class Cafe24:
             self.extra_headers["X-Cafe24-Api-Version"] = api_version
         self._session = session
         self._owns_session = session is None
+        #: Every request's time limits; a session given keeps its own.
+        self.limits: TimeoutSettings | None = self.timeout if session is None else None
+        self.deadlines = Deadlines()
         self._trace_configs = trace_configs
         self._malls: dict[str, Mall] = {}
         self._partner: Mall | None = None

@@ -2,19 +2,23 @@
 
 This is the only module that talks to aiohttp. It reads the whole body before
 returning, so the connection goes back to the pool at once, and it turns every
-aiohttp failure into the library's connection errors.
+aiohttp failure into the library's connection errors. A request's `total` time
+limit is kept by the client's `Deadlines` (one timer for every request in
+flight) rather than by a timer per request; aiohttp keeps the other limits.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from cafe24_async.deadlines import Deadlines
 from cafe24_async.errors import Cafe24ConnectionError, Cafe24TimeoutError, ClientClosedError
 
 
@@ -35,11 +39,17 @@ class TimeoutSettings:
     connect: float | None = 10.0
     read: float | None = None
     total: float | None = 120.0
+    #: aiohttp's form of these limits, and the same without `total` (made once).
+    whole: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
+    phases: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        phases = aiohttp.ClientTimeout(sock_connect=self.connect, connect=self.connect, sock_read=self.read)
+        object.__setattr__(self, "phases", phases)
+        object.__setattr__(self, "whole", attrs.evolve(phases, total=self.total))
 
     def to_aiohttp(self) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(
-            total=self.total, sock_connect=self.connect, connect=self.connect, sock_read=self.read
-        )
+        return self.whole
 
 
 @attrs.frozen(slots=True)
@@ -60,6 +70,12 @@ class RawResponse(NamedTuple):
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
+
+
+def request_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    """Headers to send many times, in the form aiohttp keeps them (it copies a plain
+    dict into this form on every request)."""
+    return CIMultiDictProxy(CIMultiDict(headers))
 
 
 def new_session(
@@ -99,39 +115,60 @@ async def send(
     query: Sequence[tuple[str, str]] | None,
     json_body: Any,
     headers: Mapping[str, str],
-    timeout: aiohttp.ClientTimeout | None,
     label: str,
+    limits: TimeoutSettings | None = None,
+    deadlines: Deadlines | None = None,
     form_body: Mapping[str, str] | None = None,
 ) -> RawResponse:
     """Send one request and read its whole answer.
 
     `label` names the call in errors (method and documented path), so that a
-    URL holding the mall's query values never ends up in a message. `form_body`
-    is sent URL-encoded (the OAuth token calls), instead of `json_body`.
+    URL holding the mall's query values never ends up in a message. `limits`
+    replace the session's time limits (None: keep them); with `deadlines`, their
+    `total` is kept there. `form_body` is sent URL-encoded (the OAuth token
+    calls), instead of `json_body`.
     """
     if session.closed:
         raise ClientClosedError(f"{label}: the client's connection pool is closed")
+    task = None
+    if limits is not None and limits.total is not None and deadlines is not None:
+        task = deadlines.enter(limits.total)
     # aiohttp reads `timeout=None` as "no limit at all": leave it out to keep the session's.
-    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    options: dict[str, Any] = {} if limits is None else {
+        "timeout": limits.whole if task is None else limits.phases}
+    timed_out = False
     try:
-        async with session.request(
-            method,
-            url,
-            params=query or None,
-            json=json_body,
-            data=None if form_body is None else dict(form_body),
-            headers=headers,
-            allow_redirects=False,
-            **options,
-        ) as resp:
-            body = await resp.read()
-            return RawResponse(resp.status, resp.headers, body)
-    except TimeoutError as exc:
-        raise Cafe24TimeoutError(f"{label}: timed out") from exc
-    except aiohttp.ClientConnectorError as exc:
-        raise ConnectFailed(f"{label}: could not connect ({type(exc).__name__})") from exc
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        raise Cafe24ConnectionError(f"{label}: {type(exc).__name__}") from exc
+        try:
+            async with session.request(
+                method,
+                url,
+                params=query or None,
+                json=json_body,
+                data=None if form_body is None else dict(form_body),
+                headers=headers,
+                allow_redirects=False,
+                **options,
+            ) as resp:
+                body = await resp.read()
+                return RawResponse(resp.status, resp.headers, body)
+        finally:
+            if task is not None:
+                timed_out = deadlines.leave(task)  # type: ignore[union-attr]
+    except asyncio.CancelledError:
+        if not timed_out:
+            raise  # cancelled by someone else: it stays a cancellation
+        raise Cafe24TimeoutError(f"{label}: timed out") from None
+    except (TimeoutError, aiohttp.ClientError, ConnectionError) as exc:
+        raise _library_error(exc, label, timed_out) from exc
+
+
+def _library_error(exc: Exception, label: str, timed_out: bool) -> Cafe24ConnectionError:
+    """The library's error for what aiohttp raised."""
+    if timed_out or isinstance(exc, TimeoutError):
+        return Cafe24TimeoutError(f"{label}: timed out")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectFailed(f"{label}: could not connect ({type(exc).__name__})")
+    return Cafe24ConnectionError(f"{label}: {type(exc).__name__}")
 
 
 class ConnectFailed(Cafe24ConnectionError):

@@ -68,14 +68,14 @@ async def request_token(
     client_id: str,
     client_secret: str,
     form: Mapping[str, str],
-    timeout: aiohttp.ClientTimeout | None = None,
+    limits: transport.TimeoutSettings | None = None,
 ) -> Token:
     """POST the token form; return the new token or raise without touching any store."""
     authorization = basic_auth(client_id, client_secret)
     headers = {"Authorization": authorization, "Content-Type": "application/x-www-form-urlencoded"}
     raw = await transport.send(
         session, "POST", f"{mall_base_url}{TOKEN_PATH}", query=None, json_body=None,
-        headers=headers, timeout=timeout, label=LABEL, form_body=form,
+        headers=headers, limits=limits, label=LABEL, form_body=form,
     )
     if 200 <= raw.status < 300:
         return parse_token(raw.body)

@@ -17,6 +17,7 @@ from cafe24_async.auth.refresher import TokenRefresher
 from cafe24_async.auth.token import Token
 from cafe24_async.errors import ConfigurationError
 from cafe24_async.routes.apis import AuthKind
+from cafe24_async.transport import request_headers
 
 
 class Authoriser:
@@ -32,7 +33,7 @@ class Authoriser:
         self._refresher = refresher
         self.extra = dict(extra)
         #: The headers of a non-bearer API, whole (None: its credentials are not configured).
-        self._fixed = {**fixed, **self.extra} if fixed is not None else None
+        self._fixed = request_headers({**fixed, **self.extra}) if fixed is not None else None
         #: The headers last made for a bearer token, and that token (made once per token).
         self._last: tuple[Mapping[str, str], Token] | None = None
 
@@ -54,7 +55,8 @@ class Authoriser:
         """The headers carrying `token`, made once per token (nothing changes them)."""
         last = self._last
         if last is None or last[1] is not token:
-            last = self._last = {"Authorization": f"Bearer {token.access_token}", **self.extra}, token
+            headers = request_headers({"Authorization": f"Bearer {token.access_token}", **self.extra})
+            last = self._last = headers, token
         return last
 
     def _unsigned(self) -> tuple[Mapping[str, str], None]:

@@ -27,6 +27,7 @@ from cafe24_async import transport
 from cafe24_async.auth.token import Token
 from cafe24_async.backoff import RetryBudget, RetrySettings
 from cafe24_async.clock import Clock
+from cafe24_async.deadlines import Deadlines
 from cafe24_async.errors import (
     APIError,
     Cafe24ConnectionError,
@@ -61,6 +62,14 @@ class Lifecycle(Protocol):
 
     @property
     def closed(self) -> bool: ...
+
+    @property
+    def limits(self) -> TimeoutSettings | None:
+        """Every request's time limits (None: the session's own, when the session was given)."""
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """Where the `total` limit of every request in flight is kept."""
 
     def check_open(self) -> None: ...
 
@@ -175,7 +184,7 @@ class Executor:
                 raw = await transport.send(
                     lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
                     json_body=prepared.body, headers=headers, label=shape.label,
-                    timeout=None if per_request is None else per_request.to_aiohttp(),
+                    limits=per_request or lifecycle.limits, deadlines=lifecycle.deadlines,
                 )
             except Cafe24ConnectionError as exc:
                 if lifecycle.closed:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from cafe24_async.api import Namespace, api_tree
@@ -54,6 +54,11 @@ class Mall:
         self.quota = QuotaGovernor(mall_id, context.quota, context.clock, self.stats)
         self._limiters: dict[str, Limiter] = {}
         self._lanes: dict[str, Lane] = {}
+        #: Query values the client fills in from the mall, by API (Analytics wants `mall_id`).
+        self._implicit = {
+            api: {name: mall_id for name in definition.mall_query}
+            for api, definition in APIS.items() if definition.mall_query
+        }
         #: Offset caps this mall's server keeps lower than documented, as learned.
         self.offset_caps = OffsetCaps()
         self.executor = Executor(
@@ -129,14 +134,8 @@ class Mall:
         """
         if "request" in params or "requests" in params:
             params = with_body_records(route, params)
-        return prepare(route, args, params, self._implicit(route.api), whole_range=whole_range,
+        return prepare(route, args, params, self._implicit.get(route.api), whole_range=whole_range,
                        policy=self.context.unknown_params)
-
-    @functools.cache  # noqa: B019 - one entry per API, for as long as the mall lives
-    def _implicit(self, api: str) -> dict[str, str] | None:
-        """Query values the client fills in from the mall (Analytics wants `mall_id`)."""
-        names = APIS[api].mall_query
-        return {name: self.mall_id for name in names} if names else None
 
     def typed(self, typed: bool | None) -> bool:
         return self.context.typed if typed is None else typed
@@ -145,11 +144,12 @@ class Mall:
         """How a paged read turns each raw record of `route` into what was asked for."""
         return functools.partial(structure_value, route) if self.typed(typed) else None
 
-    async def execute(
+    def execute(
         self, prepared: PreparedRequest, *, typed: bool | None = None, timeout: CallTimeout = None,
         retry_writes: bool = False,
-    ) -> Any:
-        """Send a prepared request through pacing, auth, retries and decoding.
+    ) -> Coroutine[Any, Any, Any]:
+        """Send a prepared request through pacing, auth, retries and decoding (await the
+        result; bad `typed` or `timeout` values are refused at once).
 
         `timeout` in seconds bounds the whole call: waiting for the bucket, every
         attempt and every back-off; a `TimeoutSettings` replaces the client's
@@ -159,8 +159,9 @@ class Mall:
             raise ValidationError("typed", "must be True, False or None", _where(prepared.route))
         if timeout is not None and not isinstance(timeout, TimeoutSettings):
             timeout = check_seconds("timeout", timeout, _where(prepared.route))
-        value = await self.executor.run(prepared, timeout, retry_writes)
-        return structure_value(prepared.route, value) if self.typed(typed) else value
+        value = self.executor.run(prepared, timeout, retry_writes)
+        # Untyped, the executor's coroutine is the call's: no wrapper to run through.
+        return _structured(prepared.route, value) if self.typed(typed) else value
 
     async def call(self, method: str, path: str, /, *args: Any, **params: Any) -> Any:
         """Call any route by its documented method and path, e.g.
@@ -197,6 +198,10 @@ class Mall:
         if not self.quota.has_headroom(ceiling):
             raise QuotaHeadroomError(self.mall_id, self.quota.usage, ceiling, self.quota.pause_left())
         yield self
+
+
+async def _structured(route: Route, value: Coroutine[Any, Any, Any]) -> Any:
+    return structure_value(route, await value)
 
 
 def _where(route: Route) -> str:

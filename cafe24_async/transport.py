@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from cafe24_async.deadlines import Deadlines
@@ -70,6 +70,12 @@ class RawResponse(NamedTuple):
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
+
+
+def header_name(name: str) -> str:
+    """`name` in the form aiohttp's header tables look up fastest (its lower-case form
+    is worked out once, not on every lookup); it is still a `str` equal to `name`."""
+    return istr(name)
 
 
 def request_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
@@ -133,9 +139,8 @@ async def send(
     task = None
     if limits is not None and limits.total is not None and deadlines is not None:
         task = deadlines.enter(limits.total)
-    # aiohttp reads `timeout=None` as "no limit at all": leave it out to keep the session's.
-    options: dict[str, Any] = {} if limits is None else {
-        "timeout": limits.whole if task is None else limits.phases}
+    # aiohttp reads `timeout=None` as "no limit at all": the session's own is `session.timeout`.
+    timeout = session.timeout if limits is None else limits.whole if task is None else limits.phases
     timed_out = False
     try:
         try:
@@ -147,7 +152,7 @@ async def send(
                 data=None if form_body is None else dict(form_body),
                 headers=headers,
                 allow_redirects=False,
-                **options,
+                timeout=timeout,
             ) as resp:
                 body = await resp.read()
                 return RawResponse(resp.status, resp.headers, body)

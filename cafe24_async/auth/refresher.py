@@ -42,6 +42,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 from cafe24_async.auth.stores import TokenStore
@@ -76,6 +77,8 @@ class TokenRefresher:
         self._clock = clock
         self._retry = TokenRetry(mall_id, clock, retry, budget or RetryBudget(retry))
         self._token: Token | None = None
+        #: A cached token, and the moment it has only `refresh_margin` seconds left.
+        self._fresh: tuple[Token | None, datetime] = (None, datetime.min)
         self._lock = asyncio.Lock()
         #: Digest of the refresh token the server rejected, and why (see the module docstring).
         self._dead: tuple[bytes, str] | None = None
@@ -93,9 +96,11 @@ class TokenRefresher:
         None (then `token()` loads or refreshes one). Never waits: the request path's
         shortcut."""
         cached = self._token
-        if cached is not None and self._left(cached) > self.refresh_margin:
-            return cached
-        return None
+        if cached is None:
+            return None
+        if cached is not self._fresh[0]:  # newly cached: when does it stop being fresh?
+            self._fresh = cached, cached.expires_at - timedelta(seconds=self.refresh_margin)
+        return cached if self._clock.now() < self._fresh[1] else None
 
     async def token(self) -> Token:
         """A token valid for at least `refresh_margin` seconds (or the best still valid)."""

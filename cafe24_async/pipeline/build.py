@@ -27,7 +27,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 import attrs
@@ -47,8 +47,10 @@ UNIVERSAL_GET = ("fields",)
 _DATE_FORMATS = ("date", "datetime")
 
 
-@attrs.frozen(slots=True)
-class PreparedRequest:
+class PreparedRequest(NamedTuple):
+    """One checked and rendered call (a tuple: the cheapest immutable record, made once
+    per call)."""
+
     route: Route
     #: Path with every placeholder filled and encoded.
     path: str
@@ -87,7 +89,7 @@ def route_shape(route: Route) -> RouteShape:
         extras["fields"] = Param("fields", "query", multiple=True)
         if route.embed:
             extras["embed"] = Param("embed", "query", multiple=True, enum=route.embed)
-    shape = RouteShape(
+    return RouteShape(
         qualified_name=route.qualified_name,
         label=f"{route.method} {route.path}",
         path_params=route.path_params,
@@ -97,7 +99,6 @@ def route_shape(route: Route) -> RouteShape:
         required=tuple(p.name for p in documented.values() if p.required),
         whole_paths=frozenset(p.name for p in route.params if p.location == "path" and p.type == "integer"),
     )
-    return shape
 
 
 def _fail(param: str, rule: str, route: Route) -> ValidationError:

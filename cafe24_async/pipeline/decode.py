@@ -10,7 +10,7 @@ silent partial page.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from cafe24_async import jsonio
@@ -18,7 +18,7 @@ from cafe24_async.backoff import parse_retry_after
 from cafe24_async.clock import Clock
 from cafe24_async.errors import ApiVersionError, BadRequestError, Cafe24Error, DecodeError, api_error
 from cafe24_async.routes.route import Route
-from cafe24_async.transport import RawResponse
+from cafe24_async.transport import RawResponse, header_name
 
 
 class MultiStatus(list[Any]):
@@ -43,14 +43,21 @@ def _item_failed(item: dict[str, Any]) -> bool:
         return False
 
 
-def parse_json(status: int, body: bytes, route: Route, content_type: str | None = None) -> Any:
-    """The JSON document of a response, or `DecodeError` naming the content type
-    (an HTML page from an overloaded server, say), never the body itself."""
+#: The answer headers read here.
+CONTENT_TYPE = header_name("Content-Type")
+TRACE_ID = header_name("x-trace_id")
+RETRY_AFTER = header_name("Retry-After")
+
+
+def parse_json(status: int, body: bytes, route: Route, headers: Mapping[str, str] | None = None) -> Any:
+    """The JSON document of a response, or `DecodeError` naming the content type in
+    `headers` (an HTML page from an overloaded server, say), never the body itself."""
     if not body:
         return None
     try:
         return jsonio.loads(body)
     except ValueError:
+        content_type = headers.get(CONTENT_TYPE) if headers is not None else None
         kind = content_type.split(";")[0].strip() if content_type else "no content type"
         raise DecodeError(
             status,
@@ -107,7 +114,7 @@ def read_answer(
     them), with the seconds its `Retry-After` asks for."""
     if 200 <= raw.status < 300:
         try:
-            document = parse_json(raw.status, raw.body, route, raw.headers.get("Content-Type"))
+            document = parse_json(raw.status, raw.body, route, raw.headers)
             return unwrap(raw.status, document, route), None, None
         except DecodeError as exc:
             return None, exc, None
@@ -115,9 +122,9 @@ def read_answer(
         document = parse_json(raw.status, raw.body, route)
     except DecodeError:
         document = None
-    trace_id = raw.headers.get("x-trace_id")
+    trace_id = raw.headers.get(TRACE_ID)
     error = api_error(raw.status, document, route.method, route.path, secrets(), trace_id)
-    return None, error, parse_retry_after(raw.headers.get("Retry-After"), clock.now())
+    return None, error, parse_retry_after(raw.headers.get(RETRY_AFTER), clock.now())
 
 
 def structure_value(route: Route, value: Any) -> Any:

@@ -58,7 +58,8 @@ class Lifecycle(Protocol):
     """What the loop needs of the client that owns the connection pool."""
 
     @property
-    def session(self) -> aiohttp.ClientSession: ...
+    def session(self) -> aiohttp.ClientSession:
+        """The connection pool; raises `ClientClosedError` once the client is closed."""
 
     @property
     def closed(self) -> bool: ...
@@ -167,7 +168,7 @@ class Executor:
     ) -> tuple[RawResponse | None, Cafe24Error | None, Token | None]:
         """One attempt: (answer, None, token sent) or (None, connection error, token sent)."""
         lifecycle, stats = self.lifecycle, self.stats
-        lifecycle.check_open()
+        session = lifecycle.session  # raises ClientClosedError once the client is closed
         route, shape = prepared.route, prepared.shape
         per_request, deadline = (timeout, None) if isinstance(timeout, TimeoutSettings) else (None, timeout)
         debug = log.isEnabledFor(logging.DEBUG)
@@ -182,7 +183,7 @@ class Executor:
             sent = self.clock.monotonic() if debug else 0.0
             try:
                 raw = await transport.send(
-                    lifecycle.session, route.method, lane.url(prepared.path), query=prepared.query,
+                    session, route.method, lane.url(prepared.path), query=prepared.query,
                     json_body=prepared.body, headers=headers, label=shape.label,
                     limits=per_request or lifecycle.limits, deadlines=lifecycle.deadlines,
                 )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from cafe24_async.transport import header_name
+
+#: The Admin and Front APIs' bucket report, e.g. `3/40`.
+CALL_LIMIT = header_name("X-Api-Call-Limit")
 
 
 def parse_call_limit(value: str | None) -> tuple[int, int] | None:
@@ -19,12 +24,22 @@ def parse_call_limit(value: str | None) -> tuple[int, int] | None:
     return u, c
 
 
+def header_floats(headers: Mapping[str, str], names: Sequence[str]) -> list[float | None]:
+    """Numeric headers in the order of `names` (a trailing `%` allowed): None for one
+    absent or not a number. One pass for the several headers every answer is read for."""
+    values: list[float | None] = []
+    for name in names:
+        raw = headers.get(name)
+        if raw is not None:
+            try:
+                values.append(float(raw.strip().rstrip("%")))
+                continue
+            except ValueError:
+                pass
+        values.append(None)
+    return values
+
+
 def header_float(headers: Mapping[str, str], name: str) -> float | None:
     """A numeric header, or None when absent or not a number."""
-    raw = headers.get(name)
-    if raw is None:
-        return None
-    try:
-        return float(raw.strip().rstrip("%"))
-    except ValueError:
-        return None
+    return header_floats(headers, (name,))[0]

@@ -15,12 +15,21 @@ from typing import Protocol
 import attrs
 
 from cafe24_async.clock import Clock
-from cafe24_async.ratelimit.headers import header_float, parse_call_limit
+from cafe24_async.ratelimit.headers import CALL_LIMIT, header_float, header_floats, parse_call_limit
 from cafe24_async.ratelimit.leaky_bucket import ServerSyncedBucket
 from cafe24_async.ratelimit.permit import Permit
 from cafe24_async.ratelimit.window import SlidingWindow
 from cafe24_async.routes.route import Route
 from cafe24_async.stats import MallStats
+from cafe24_async.transport import header_name
+
+#: The Analytics API's token bucket report, in the order its limiter reads it.
+TOKEN_BUCKET_HEADERS = tuple(map(header_name, (
+    "X-RateLimit-Remaining", "X-RateLimit-Burst-Capacity", "X-RateLimit-Requested-Tokens",
+    "X-RateLimit-Replenish-Rate",
+)))
+#: The D.Collection API's fixed window report: its size and what is left of it.
+WINDOW_HEADERS = (header_name("X-RateLimit-Limit"), header_name("X-RateLimit-Remaining"))
 
 
 @attrs.frozen(slots=True)
@@ -204,7 +213,7 @@ class LeakyBucketLimiter(_BucketLimiter):
         self._send(permit)
 
     def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
-        reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
+        reported = parse_call_limit(headers.get(CALL_LIMIT))
         if reported is not None:
             used, capacity = reported
             self._sync(permit, status, used, capacity)
@@ -257,10 +266,7 @@ class TokenBucketLimiter(_BucketLimiter):
             self._stats.wait_ended(started, self._clock.monotonic())
 
     def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
-        remaining = header_float(headers, "X-RateLimit-Remaining")
-        burst = header_float(headers, "X-RateLimit-Burst-Capacity")
-        requested = header_float(headers, "X-RateLimit-Requested-Tokens")
-        replenish = header_float(headers, "X-RateLimit-Replenish-Rate")
+        remaining, burst, requested, replenish = header_floats(headers, TOKEN_BUCKET_HEADERS)
         cost = requested if requested is not None and requested > 0 else 1.0
         tokens = burst if burst is not None and burst >= 1 else self.bucket.capacity * cost
         capacity = max(1.0, tokens / cost)
@@ -339,8 +345,7 @@ class FixedWindowLimiter:
         """Nothing to do: a fixed window counts calls, not calls in flight."""
 
     def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
-        limit = header_float(headers, "X-RateLimit-Limit")
-        remaining = header_float(headers, "X-RateLimit-Remaining")
+        limit, remaining = header_floats(headers, WINDOW_HEADERS)
         if limit is not None and limit >= 1:
             self.limit = int(limit)
         if remaining is not None:

@@ -64,15 +64,17 @@ import attrs
 
 from cafe24_async.clock import Clock
 from cafe24_async.errors import QuotaWaitError
-from cafe24_async.ratelimit.headers import header_float
+from cafe24_async.ratelimit.headers import header_floats
 from cafe24_async.stats import MallStats
+from cafe24_async.transport import header_name
 
 log = logging.getLogger("cafe24_async.quota")
 
-CALL_USAGE = "X-Cafe24-Call-Usage"
-TIME_USAGE = "X-Cafe24-Time-Usage"
-CALL_REMAIN = "X-Cafe24-Call-Remain"
-TIME_REMAIN = "X-Cafe24-Time-Remain"
+CALL_USAGE = header_name("X-Cafe24-Call-Usage")
+TIME_USAGE = header_name("X-Cafe24-Time-Usage")
+CALL_REMAIN = header_name("X-Cafe24-Call-Remain")
+TIME_REMAIN = header_name("X-Cafe24-Time-Remain")
+USAGE_HEADERS = (CALL_USAGE, TIME_USAGE, CALL_REMAIN, TIME_REMAIN)
 
 
 @attrs.frozen(slots=True)
@@ -233,14 +235,11 @@ class QuotaGovernor:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Take in the usage headers of a response."""
-        call_usage = header_float(headers, CALL_USAGE)
-        time_usage = header_float(headers, TIME_USAGE)
+        call_usage, time_usage, call_remain, time_remain = header_floats(headers, USAGE_HEADERS)
         if call_usage is not None:
             self.call_usage = self._stats.call_usage = call_usage
         if time_usage is not None:
             self.time_usage = self._stats.time_usage = time_usage
-        call_remain = header_float(headers, CALL_REMAIN)
-        time_remain = header_float(headers, TIME_REMAIN)
         if call_remain is not None or time_remain is not None:
             self.call_remain, self.time_remain = call_remain, time_remain
         self._probe_out = False

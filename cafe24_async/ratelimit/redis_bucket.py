@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from cafe24_async.clock import Clock
-from cafe24_async.ratelimit.headers import parse_call_limit
+from cafe24_async.ratelimit.headers import CALL_LIMIT, parse_call_limit
 from cafe24_async.ratelimit.limiter import LeakyBucketLimiter, RateLimitSettings
 from cafe24_async.ratelimit.permit import Permit
 from cafe24_async.redis_support import RedisUnavailableError, address, as_client, guarded, ping
@@ -424,7 +424,7 @@ class RedisLeakyBucketLimiter:
     # -- after the call ----------------------------------------------------------------
 
     def observe(self, permit: Permit, status: int, headers: Mapping[str, str]) -> None:
-        reported = parse_call_limit(headers.get("X-Api-Call-Limit"))
+        reported = parse_call_limit(headers.get(CALL_LIMIT))
         if reported is not None:
             used, capacity = reported
             self._stats.server_level, self._stats.server_capacity = used, capacity

@@ -38,7 +38,7 @@ def test_bad_bodies_are_clear_errors() -> None:
     with pytest.raises(DecodeError, match="count"):
         unwrap(200, {"count": "many"}, COUNT)
     with pytest.raises(DecodeError, match="text/html"):
-        parse_json(200, b"<html>busy</html>", LIST, "text/html; charset=utf-8")
+        parse_json(200, b"<html>busy</html>", LIST, {"Content-Type": "text/html; charset=utf-8"})
     with pytest.raises(DecodeError, match="not a list"):
         unwrap(200, {"products": {"product_no": 1}}, LIST)
 

@@ -243,7 +243,10 @@ async def test_another_app_draining_the_bucket(make_sandbox: SandboxFactory, mak
     results = await asyncio.gather(*(mall.admin.products.get(1 + i % 100) for i in range(400)))
     assert len(results) == 400
     stats = sb.stats("acme")
-    assert stats.throttled / stats.requests < 0.01
+    # Until the first answers tell the client of the other app, it may send a few calls
+    # too many: under 1% alone, up to 4% in a long, loaded test run (the sandbox shares
+    # the test's process). A client that ignored the headers had 429 of 829 refused.
+    assert stats.throttled / stats.requests < 0.05
     assert mall.stats.throttled == stats.throttled
 
 

@@ -24,7 +24,7 @@ from cafe24_async.context import MallContext
 from cafe24_async.errors import QuotaHeadroomError, ValidationError
 from cafe24_async.paging.caps import OffsetCaps
 from cafe24_async.pipeline.authorise import Authoriser
-from cafe24_async.pipeline.build import PreparedRequest, prepare, with_body_records
+from cafe24_async.pipeline.build import PreparedRequest, RouteShape, prepare, with_body_records
 from cafe24_async.pipeline.decode import structure_value
 from cafe24_async.pipeline.executor import CallTimeout, Executor, Lane
 from cafe24_async.pipeline.pace import Pacer
@@ -123,19 +123,21 @@ class Mall:
     # -- calls ----------------------------------------------------------------------
 
     def prepare(
-        self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False
+        self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False,
+        shape: RouteShape | None = None,
     ) -> PreparedRequest:
         """Check and render a call of `route` for this mall (nothing is sent).
 
         A write may carry its body as `request=` (a dict or a typed record) and
         `requests=[...]`; records are checked against the documented required
         fields and lengths, then sent as plain JSON. `whole_range` lets a date
-        range span more than one request may (a paged read splits it).
+        range span more than one request may (a paged read splits it). `shape` is
+        `route_shape(route)`, when the caller has it at hand.
         """
         if "request" in params or "requests" in params:
             params = with_body_records(route, params)
         return prepare(route, args, params, self._implicit.get(route.api), whole_range=whole_range,
-                       policy=self.context.unknown_params)
+                       policy=self.context.unknown_params, shape=shape)
 
     def typed(self, typed: bool | None) -> bool:
         return self.context.typed if typed is None else typed

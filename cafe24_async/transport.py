@@ -134,8 +134,6 @@ async def send(
     `total` is kept there. `form_body` is sent URL-encoded (the OAuth token
     calls), instead of `json_body`.
     """
-    if session.closed:
-        raise ClientClosedError(f"{label}: the client's connection pool is closed")
     task = None
     if limits is not None and limits.total is not None and deadlines is not None:
         task = deadlines.enter(limits.total)
@@ -159,6 +157,10 @@ async def send(
         finally:
             if task is not None:
                 timed_out = deadlines.leave(task)  # type: ignore[union-attr]
+    except RuntimeError:
+        if session.closed:  # aiohttp refuses a closed session's requests this way
+            raise ClientClosedError(f"{label}: the client's connection pool is closed") from None
+        raise
     except asyncio.CancelledError:
         if not timed_out:
             raise  # cancelled by someone else: it stays a cancellation

@@ -26,7 +26,7 @@ from cafe24_async.errors import ValidationError
 from cafe24_async.paging import iterate_records
 from cafe24_async.paging.caps import OffsetCaps
 from cafe24_async.paging.changes import iterate_changes, plan_changes
-from cafe24_async.pipeline.build import PreparedRequest
+from cafe24_async.pipeline.build import PreparedRequest, RouteShape, route_shape
 from cafe24_async.routes.route import Route
 
 
@@ -46,7 +46,8 @@ class Caller(Protocol):
         """Where the mall's clock is (`iterate_changes` reads up to its now)."""
 
     def prepare(
-        self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False
+        self, route: Route, args: Sequence[Any], params: dict[str, Any], *, whole_range: bool = False,
+        shape: RouteShape | None = None,
     ) -> PreparedRequest: ...
 
     async def execute(
@@ -61,6 +62,7 @@ class Caller(Protocol):
 @cache
 def endpoint_function(route: Route) -> Callable[..., Any]:
     """The coroutine function of `route`; bound to a mall as a method."""
+    shape = route_shape(route)  # the route's parameter tables, worked out now, not per call
 
     async def endpoint(
         mall: Caller,
@@ -73,7 +75,7 @@ def endpoint_function(route: Route) -> Callable[..., Any]:
         if retry_writes is not None and not isinstance(retry_writes, bool):
             where = f"{route.method} {route.path}"
             raise ValidationError("retry_writes", "must be True, False or None", where)
-        prepared = mall.prepare(route, args, params)
+        prepared = mall.prepare(route, args, params, shape=shape)
         return await mall.execute(
             prepared, typed=typed, timeout=timeout, retry_writes=bool(retry_writes)
         )

@@ -422,6 +422,7 @@ def prepare(
     *,
     whole_range: bool = False,
     policy: UnknownParams = "error",
+    shape: RouteShape | None = None,
 ) -> PreparedRequest:
     """Validate and render one call of `route`. Raises `ValidationError`; sends nothing.
 
@@ -431,8 +432,9 @@ def prepare(
     read splits it into windows); its ends must still be in order. `policy` says
     what happens to an undocumented name or code; `extra_params={...}` among
     the kwargs is sent unchecked (query values, or merged into a write's body).
+    `shape` is `route_shape(route)` when the caller has it at hand (a bound endpoint).
     """
-    shape = route_shape(route)
+    shape = shape or route_shape(route)
     if not kwargs and not implicit and not shape.required and route.method not in ("POST", "PUT"):
         return PreparedRequest(route, bind_path(route, args, {}, shape), (), None, shape)  # path values only
     kwargs = {**implicit, **kwargs} if implicit else dict(kwargs)

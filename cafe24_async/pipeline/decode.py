@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from cafe24_async import jsonio
 from cafe24_async.backoff import parse_retry_after
@@ -42,6 +42,8 @@ def _item_failed(item: dict[str, Any]) -> bool:
     except (TypeError, ValueError):
         return False
 
+
+T = TypeVar("T")
 
 #: The answer headers read here.
 CONTENT_TYPE = header_name("Content-Type")
@@ -107,11 +109,12 @@ def _fault(status: int, problem: str, route: Route) -> DecodeError:
 
 
 def read_answer(
-    raw: RawResponse, route: Route, secrets: Callable[[], Iterable[str | None]], clock: Clock
+    raw: RawResponse, route: Route, secrets: Callable[[T], Iterable[str | None]], sent: T, clock: Clock
 ) -> tuple[Any, Cafe24Error | None, float | None]:
     """One answer as `(value, error, retry_after)`: the unwrapped value of a 2xx, or the
-    library error it stands for (with `secrets()` masked wherever the server echoed
-    them), with the seconds its `Retry-After` asks for."""
+    library error it stands for (with `secrets(sent)` masked wherever the server echoed
+    them; `sent` is the token the request carried), with the seconds its `Retry-After`
+    asks for."""
     if 200 <= raw.status < 300:
         try:
             document = parse_json(raw.status, raw.body, route, raw.headers)
@@ -123,7 +126,7 @@ def read_answer(
     except DecodeError:
         document = None
     trace_id = raw.headers.get(TRACE_ID)
-    error = api_error(raw.status, document, route.method, route.path, secrets(), trace_id)
+    error = api_error(raw.status, document, route.method, route.path, secrets(sent), trace_id)
     return None, error, parse_retry_after(raw.headers.get(RETRY_AFTER), clock.now())
 
 

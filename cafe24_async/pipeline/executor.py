@@ -85,8 +85,8 @@ class Lane:
     base_url: str
     pacer: Pacer
     authoriser: Authoriser
-    #: (scheme, authority, path prefix) of `base_url`; None when it is not a plain URL.
-    parts: tuple[str, str, str] | None = attrs.field(init=False)
+    #: `scheme://authority` of `base_url` and its path prefix; None when it is not a plain URL.
+    parts: tuple[URL, str] | None = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "parts", _url_parts(self.base_url))
@@ -95,8 +95,8 @@ class Lane:
         """The request URL, put together without parsing (`path` is already encoded)."""
         if self.parts is None:
             return self.base_url + path
-        scheme, authority, prefix = self.parts
-        return URL.build(scheme=scheme, authority=authority, path=prefix + path, encoded=True)
+        root, prefix = self.parts
+        return root.with_path(prefix + path, encoded=True)
 
 
 class Executor:
@@ -141,8 +141,7 @@ class Executor:
             raw, error, token = await self._send_once(lane, prepared, timeout)
             retry_after = None
             if raw is not None:
-                secrets = lambda sent=token: self.secrets(sent)  # noqa: E731 - only called on an error
-                value, error, retry_after = read_answer(raw, route, secrets, self.clock)
+                value, error, retry_after = read_answer(raw, route, self.secrets, token, self.clock)
                 if error is None:
                     self.budget.refund()
                     return value
@@ -220,13 +219,14 @@ class Executor:
         )
 
 
-def _url_parts(base: str) -> tuple[str, str, str] | None:
-    """(scheme, authority, path prefix) of a base URL; None when it is not a plain
+def _url_parts(base: str) -> tuple[URL, str] | None:
+    """(`scheme://authority`, path prefix) of a base URL; None when it is not a plain
     `scheme://host[:port][/prefix]` (then each request's URL is parsed whole)."""
     parsed = URL(base)
     if not parsed.absolute or parsed.raw_query_string or parsed.raw_fragment or parsed.raw_user:
         return None
-    return parsed.scheme, parsed.raw_authority, parsed.raw_path.rstrip("/")
+    root = URL.build(scheme=parsed.scheme, authority=parsed.raw_authority, encoded=True)
+    return root, parsed.raw_path.rstrip("/")
 
 
 def _describe(error: Cafe24Error) -> str:

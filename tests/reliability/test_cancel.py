@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from cafe24_async import Cafe24, Cafe24Error, ClientClosedError, RetrySettings
@@ -216,3 +217,17 @@ async def test_closing_twice_and_leaving_the_context(make_sandbox: SandboxFactor
         async with api:
             pass
     _ = Sandbox  # the sandbox keeps running: only the client is closed
+
+
+async def test_a_session_given_and_closed_by_its_owner_refuses_calls_clearly(
+    make_sandbox: SandboxFactory, make_client: ClientFactory
+) -> None:
+    sb = await make_sandbox(malls=("acme",), products=5)
+    session = aiohttp.ClientSession()
+    api = await make_client(sb, session=session)
+    mall = api.mall("acme")
+    assert await mall.admin.products.count() == 5
+    await session.close()  # the owner's session, closed under the client
+    with pytest.raises(ClientClosedError, match="connection pool is closed"):
+        await mall.admin.products.count()
+    assert in_flight(mall) == 0

@@ -155,8 +155,8 @@ async def send(
                 body = await resp.read()
                 return RawResponse(resp.status, resp.headers, body)
         finally:
-            if task is not None:
-                timed_out = deadlines.leave(task)  # type: ignore[union-attr]
+            if task is not None and deadlines is not None:
+                timed_out = deadlines.leave(task)
     except RuntimeError:
         if session.closed:  # aiohttp refuses a closed session's requests this way
             raise ClientClosedError(f"{label}: the client's connection pool is closed") from None

@@ -77,7 +77,7 @@ class TokenRefresher:
         self._clock = clock
         self._retry = TokenRetry(mall_id, clock, retry, budget or RetryBudget(retry))
         self._token: Token | None = None
-        #: A cached token, and the moment it has only `refresh_margin` seconds left.
+        #: The token last asked about, and the moment it has only `refresh_margin` seconds left.
         self._fresh: tuple[Token | None, datetime] = (None, datetime.min)
         self._lock = asyncio.Lock()
         #: Digest of the refresh token the server rejected, and why (see the module docstring).
@@ -96,11 +96,14 @@ class TokenRefresher:
         None (then `token()` loads or refreshes one). Never waits: the request path's
         shortcut."""
         cached = self._token
-        if cached is None:
-            return None
-        if cached is not self._fresh[0]:  # newly cached: when does it stop being fresh?
-            self._fresh = cached, cached.expires_at - timedelta(seconds=self.refresh_margin)
-        return cached if self._clock.now() < self._fresh[1] else None
+        return cached if cached is not None and self._is_fresh(cached) else None
+
+    def _is_fresh(self, token: Token) -> bool:
+        """True while `token` has more than `refresh_margin` seconds left (the moment that
+        ends is worked out once per token: the request path asks on every call)."""
+        if token is not self._fresh[0]:
+            self._fresh = token, token.expires_at - timedelta(seconds=self.refresh_margin)
+        return self._clock.now() < self._fresh[1]
 
     async def token(self) -> Token:
         """A token valid for at least `refresh_margin` seconds (or the best still valid)."""
@@ -116,7 +119,7 @@ class TokenRefresher:
     def _usable(self, token: Token, rejected: Token | None) -> bool:
         if rejected is not None:
             return token.access_token != rejected.access_token and self._left(token) > 0
-        return self._left(token) > self.refresh_margin
+        return self._is_fresh(token)
 
     async def _load(self) -> Token:
         token = await self.store.load(self.mall_id)

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from cafe24_async.auth.stores import FileTokenStore, TokenStore
 from cafe24_async.clock import KST
 from cafe24_async.errors import ConfigurationError
+from cafe24_async.export.job import Item, feed
 from cafe24_async.export.resources import exportable
 from cafe24_async.paging import Page
 from cafe24_async.routes.route import Route
@@ -306,20 +307,8 @@ def _params(route: Route, settings: Settings, started: datetime) -> dict[str, An
 async def _merged(route: Route, reads: dict[str, MallRead], params: dict[str, Any]) -> AsyncIterator[
         tuple[str, Page]]:
     """The pages of every mall's read, as they come (each mall read by its own task)."""
-    queue: asyncio.Queue[tuple[str, Page | BaseException | None]] = asyncio.Queue(maxsize=8)
-
-    async def read(mall_id: str) -> None:
-        try:
-            async for page in read_mall(route, reads[mall_id], params):
-                await queue.put((mall_id, page))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await queue.put((mall_id, exc))
-            return
-        await queue.put((mall_id, None))
-
-    tasks = [asyncio.create_task(read(m)) for m in reads]
+    queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=8)
+    tasks = [asyncio.create_task(feed(queue, m, read_mall(route, reads[m], params))) for m in reads]
     try:
         active = len(tasks)
         while active:

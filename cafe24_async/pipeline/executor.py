@@ -72,8 +72,6 @@ class Lifecycle(Protocol):
     def deadlines(self) -> Deadlines:
         """Where the `total` limit of every request in flight is kept."""
 
-    def check_open(self) -> None: ...
-
     async def pause(self, seconds: float) -> None:
         """Sleep before a retry; `close()` cuts it short with `ClientClosedError`."""
 
